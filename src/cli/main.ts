@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Registers the commands; each lives in its own file and is a plain function.
+import { Command, CommanderError, Option } from 'commander';
+import { reportError, EXIT } from './exit.js';
+
+const out = (s: string) => void process.stdout.write(s);
+const err = (s: string) => void process.stderr.write(s);
+
+const program = new Command('migrate')
+  .description('Move a live PostgreSQL database onto pgEdge (or PostgreSQL) nodes with near-zero downtime, from a reviewed YAML plan.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride()
+  .configureOutput({ writeOut: out, writeErr: err })
+  .addHelpText('after', '\nExit codes: 0 success, 1 a run failed or found problems, 2 invalid plan or usage.\nDocs: README.md; plan format: schemas/plan.schema.json');
+
+const stateDirOption = () => new Option('--state-dir <dir>', 'where the journal, lock and reports live (default: the plan\'s state_dir, or .migrate/<name> beside the plan)').env('MIGRATE_STATE_DIR');
+
+program
+  .command('validate')
+  .description('check a plan: every problem at once, as FILE:LINE:COL: message')
+  .argument('<plan>', 'plan file (YAML)')
+  .action(async (file: string) => (await import('./validate.js')).validateCommand(file, out));
+
+program
+  .command('plan')
+  .description('print the task graph in execution order, with the SQL and commands each task runs')
+  .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => (await import('./plan.js')).planCommand(file, opts, out, err));
+
+program
+  .command('runbook')
+  .description('write a Markdown runbook a DBA could follow by hand')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('-o, --output <file>', 'write to FILE instead of standard output')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => (await import('./runbook.js')).runbookCommand(file, opts, out, err));
+
+program
+
+
+async function main(): Promise<number> {
+  try {
+    await program.parseAsync(process.argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.invalid;
+    }
+    return reportError(e);
+  }
+}
+
+process.exitCode = await main();

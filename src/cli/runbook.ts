@@ -1,0 +1,19 @@
+import { writeFileSync } from 'node:fs';
+import { loadPlan, stateDir, dumpDir } from '../plan/load.js';
+import { formatProblem } from '../plan/problem.js';
+import { renderRunbook } from '../render/runbook.js';
+import { UsageError } from '../errors.js';
+
+/** `migrate runbook PLAN [-o FILE]`: the Markdown runbook. */
+export function runbookCommand(file: string, opts: { output?: string; stateDir?: string }, out: (s: string) => void, err: (s: string) => void): void {
+  const loaded = loadPlan(file);
+  for (const w of loaded.warnings) err(formatProblem(w) + '\n');
+  const md = renderRunbook(loaded.plan, { dumpDir: dumpDir(loaded, stateDir(loaded, opts.stateDir)), facts: {}, file: loaded.file });
+  if (!opts.output || opts.output === '-') return out(md);
+  try {
+    writeFileSync(opts.output, md);
+  } catch (e) {
+    throw new UsageError(`cannot write ${opts.output}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  err(`runbook written to ${opts.output}\n`);
+}

@@ -1,0 +1,40 @@
+// Every failure a user can act on is one of these. The CLI prints `message`
+// (and `hint` when there is one) once, at the top, and exits with `exitCode`:
+// 1 a run failed or found problems, 2 the plan or the command line is wrong.
+import type { Problem } from './plan/problem.js';
+
+export abstract class MigrateError extends Error {
+  abstract readonly exitCode: 1 | 2;
+  constructor(message: string, readonly hint?: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The plan file cannot be used: every problem found, each with its position. */
+export class PlanInvalidError extends MigrateError {
+  readonly exitCode = 2 as const;
+  constructor(readonly problems: Problem[]) {
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} in the plan`);
+  }
+}
+
+/** The command line asks for something that cannot be done as asked. */
+export class UsageError extends MigrateError {
+  readonly exitCode = 2 as const;
+}
+
+/** A run started and did not finish; the hint says how to resume or abort. */
+export class RunFailedError extends MigrateError {
+  readonly exitCode = 1 as const;
+}
+
+/** Another apply (or cutover) of the same plan holds the lock. */
+export class LockHeldError extends MigrateError {
+  readonly exitCode = 1 as const;
+}
+
+/** A database or a tool said no; `detail` is what it said, already redacted. */
+export class OperationError extends MigrateError {
+  readonly exitCode = 1 as const;
+}

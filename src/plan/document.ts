@@ -1,0 +1,106 @@
+// A parsed YAML plan that still knows where every value came from, so that a
+// problem found in the data (by ajv or by a rule) is reported at its line and
+// column in the file the user wrote.
+import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Node as YamlNode, isPair } from 'yaml';
+import { parse as parseYamlValue } from 'yaml';
+import { interpolate } from './env.js';
+import type { Problem } from './problem.js';
+
+export type Path = (string | number)[];
+
+export class PlanDocument {
+  private readonly lines = new LineCounter();
+  readonly doc: Document;
+  readonly problems: Problem[] = [];
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+  ) {
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, strict: true });
+    for (const e of [...this.doc.errors, ...this.doc.warnings]) {
+      this.problemAt(e.pos[0], yamlMessage(e.code, e.message), 'error');
+    }
+  }
+
+  get parsed(): boolean {
+    return this.doc.errors.length === 0;
+  }
+
+  /** Replaces ${VAR} references in every string value, reporting each missing one where it stands. */
+  interpolateEnv(env: Record<string, string | undefined>): void {
+    visit(this.doc, {
+      Scalar: (key, node) => {
+        if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
+        const { value, errors } = interpolate(node.value, env);
+        const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
+        const start = (node.range?.[0] ?? 0) + (quoted ? 1 : 0);
+        for (const e of errors) this.problemAt(start + (node.type === Scalar.PLAIN || quoted ? e.index : 0), e.message, 'error');
+        if (errors.length) return;
+        node.value = node.type === Scalar.PLAIN ? plainScalar(value) : value;
+      },
+    });
+  }
+
+  toJS(): unknown {
+    return this.doc.toJS({ maxAliasCount: 100 });
+  }
+
+  /** Position of the value at `path`, or of its key when `key` is set; falls back to the nearest existing ancestor. */
+  locate(path: Path, opts: { key?: boolean } = {}): { line: number; col: number } {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const sub = path.slice(0, depth);
+      if (opts.key || depth < path.length) {
+        const keyNode = this.keyNode(sub);
+        if (keyNode?.range) return this.lines.linePos(keyNode.range[0]);
+      }
+      const node = sub.length ? (this.doc.getIn(sub, true) as YamlNode | undefined) : this.doc.contents;
+      if (node && (node as YamlNode).range) return this.lines.linePos((node as YamlNode).range![0]);
+    }
+    return { line: 1, col: 1 };
+  }
+
+  problem(path: Path, message: string, opts: { key?: boolean; severity?: 'error' | 'warning' } = {}): void {
+    const { line, col } = this.locate(path, opts);
+    this.problems.push({ file: this.file, line, col, message, severity: opts.severity ?? 'error' });
+  }
+
+  /** Every string scalar's value in the file as written, before interpolation, for rules about literal secrets. */
+  rawValue(path: Path): string | undefined {
+    const node = this.doc.getIn(path, true);
+    return isScalar(node) && node.source !== undefined ? String(node.source) : undefined;
+  }
+
+  private keyNode(path: Path): YamlNode | undefined {
+    if (path.length === 0) return undefined;
+    const parent = path.length === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, -1), true);
+    const last = path[path.length - 1];
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isPair(p) && isScalar(p.key) && p.key.value === last);
+      return pair?.key as YamlNode | undefined;
+    }
+    if (isSeq(parent) && typeof last === 'number') return parent.items[last] as YamlNode | undefined;
+    return undefined;
+  }
+
+  private problemAt(offset: number, message: string, severity: 'error' | 'warning'): void {
+    const { line, col } = this.lines.linePos(offset);
+    this.problems.push({ file: this.file, line, col, message, severity });
+  }
+}
+
+/** `jobs: ${JOBS:-8}` should be the number 8, as if the value had been written in place. */
+function plainScalar(value: string): unknown {
+  try {
+    const v = parseYamlValue(value);
+    return typeof v === 'number' || typeof v === 'boolean' ? v : value;
+  } catch {
+    return value;
+  }
+}
+
+function yamlMessage(code: string, message: string): string {
+  if (code === 'DUPLICATE_KEY') return 'duplicate key: a key may appear once in a mapping';
+  // yaml's messages end with position details we already give in front.
+  return 'YAML: ' + message.replace(/ at line \d+, column \d+.*$/s, '').trim();
+}

@@ -1,0 +1,185 @@
+// The migration as a dependency graph of tasks. `apply` runs the apply stage,
+// `cutover` the cutover stage; `plan` and `runbook` print both. Everything that
+// runs is a node here, hooks included, so the runbook and the executor cannot
+// disagree about order.
+import type { ResolvedPlan, ReplicationSet } from './plan.js';
+
+export type Stage = 'apply' | 'cutover';
+
+export const PHASES = {
+  apply: ['prepare', 'snapshot', 'restore', 'subscribe', 'catch-up'],
+  cutover: ['ready', 'freeze', 'drain', 'sequences', 'check', 'switch', 'cleanup'],
+} as const;
+
+export type Phase = (typeof PHASES)[Stage][number];
+
+export type TaskKind =
+  | 'create-publication'
+  | 'create-slot'
+  | 'export-snapshot'
+  | 'dump'
+  | 'restore'
+  | 'create-subscription'
+  | 'add-to-replication-set'
+  | 'enable-subscription'
+  | 'catch-up'
+  | 'cutover-ready'
+  | 'freeze-writes'
+  | 'drain'
+  | 'sync-sequences'
+  | 'quick-check'
+  | 'switch'
+  | 'drop-subscription'
+  | 'drop-slots'
+  | 'drop-publications'
+  | 'vacuum'
+  | 'hook';
+
+export interface TaskSpec {
+  id: string;
+  kind: TaskKind;
+  stage: Stage;
+  phase: Phase;
+  title: string;
+  deps: string[];
+  /** The node the task concerns, when it concerns one. */
+  node?: string;
+  replication?: ReplicationSet;
+  /** Index into plan.hooks, for kind 'hook'. */
+  hookIndex?: number;
+  /**
+   * A task whose result only lives as long as another task's run: the snapshot
+   * anchor's exported snapshot dies with its connection, so a journal entry for
+   * it counts only once the dump that used it is done.
+   */
+  durableWith?: string;
+}
+
+export interface TaskGraph {
+  stage: Stage;
+  tasks: TaskSpec[]; // in a valid execution order
+}
+
+function applyTasks(plan: ResolvedPlan): TaskSpec[] {
+  const t: TaskSpec[] = [];
+  const sets = plan.replication;
+  for (const r of sets) {
+    t.push({ id: `publication:${r.node}`, kind: 'create-publication', stage: 'apply', phase: 'prepare', title: `Create publication ${r.publication} on the source`, deps: [], node: r.node, replication: r });
+  }
+  for (const r of sets) {
+    // A slot's decoding looks publications up in its own historic snapshot: a
+    // publication created after its slot is invisible to it.
+    t.push({ id: `slot:${r.node}`, kind: 'create-slot', stage: 'apply', phase: 'prepare', title: `Create slot ${r.slot} on the source`, deps: [`publication:${r.node}`], node: r.node, replication: r });
+  }
+  // The anchor comes after every node's slot: each slot then holds all WAL from
+  // before the anchor, and the stream it serves can start exactly at it.
+  t.push({ id: 'anchor', kind: 'export-snapshot', stage: 'apply', phase: 'snapshot', title: 'Export the snapshot anchor', deps: sets.map((r) => `slot:${r.node}`), durableWith: 'dump' });
+  t.push({ id: 'dump', kind: 'dump', stage: 'apply', phase: 'snapshot', title: 'Dump the source at the anchor snapshot', deps: ['anchor'] });
+  for (const n of plan.nodes) {
+    t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
+  }
+  for (const r of sets) {
+    const node = plan.nodes.find((n) => n.name === r.node)!;
+    t.push({ id: `subscription:${r.node}`, kind: 'create-subscription', stage: 'apply', phase: 'subscribe', title: `Create subscription ${r.subscription} on ${r.node}, disabled, at the anchor`, deps: [`restore:${r.node}`], node: r.node, replication: r });
+    const enableDeps = [`subscription:${r.node}`];
+    if (node.kind !== 'postgres') {
+      // Filling the replication set while the native apply worker runs can
+      // deadlock with it (MECHANICS.md): do it before the stream is enabled.
+      t.push({ id: `repset:${r.node}`, kind: 'add-to-replication-set', stage: 'apply', phase: 'subscribe', title: `Add the restored tables to ${node.kind === 'pgedge' ? 'Spock' : 'pglogical'} replication set ${node.replication_set} on ${r.node}`, deps: [`restore:${r.node}`], node: r.node });
+      enableDeps.push(`repset:${r.node}`);
+    }
+    t.push({ id: `enable:${r.node}`, kind: 'enable-subscription', stage: 'apply', phase: 'subscribe', title: `Enable subscription ${r.subscription} on ${r.node}`, deps: enableDeps, node: r.node, replication: r });
+  }
+  t.push({ id: 'catch-up', kind: 'catch-up', stage: 'apply', phase: 'catch-up', title: 'Wait until every node has caught up', deps: sets.map((r) => `enable:${r.node}`) });
+  return t;
+}
+
+function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
+  const t: TaskSpec[] = [];
+  const nodes = plan.nodes.map((n) => n.name);
+  const sets = plan.replication;
+  t.push({ id: 'ready', kind: 'cutover-ready', stage: 'cutover', phase: 'ready', title: 'Check every node is streaming and under the lag threshold', deps: [] });
+  t.push({ id: 'freeze', kind: 'freeze-writes', stage: 'cutover', phase: 'freeze', title: 'Freeze writes on the source', deps: ['ready'] });
+  t.push({ id: 'drain', kind: 'drain', stage: 'cutover', phase: 'drain', title: 'Wait until every node has applied the frozen position', deps: ['freeze'] });
+  for (const n of nodes) t.push({ id: `sequences:${n}`, kind: 'sync-sequences', stage: 'cutover', phase: 'sequences', title: `Set sequences on ${n}`, deps: ['drain'], node: n });
+  for (const n of nodes) t.push({ id: `check:${n}`, kind: 'quick-check', stage: 'cutover', phase: 'check', title: `Compare ${n} with the frozen source`, deps: ['drain'], node: n });
+  t.push({ id: 'switch', kind: 'switch', stage: 'cutover', phase: 'switch', title: 'Switch the application to the nodes', deps: [...nodes.map((n) => `sequences:${n}`), ...nodes.map((n) => `check:${n}`)] });
+  for (const r of sets) t.push({ id: `drop-subscription:${r.node}`, kind: 'drop-subscription', stage: 'cutover', phase: 'cleanup', title: `Drop subscription ${r.subscription} on ${r.node}`, deps: ['switch'], node: r.node, replication: r });
+  t.push({ id: 'drop-slots', kind: 'drop-slots', stage: 'cutover', phase: 'cleanup', title: 'Confirm the slots are gone from the source', deps: sets.map((r) => `drop-subscription:${r.node}`) });
+  t.push({ id: 'drop-publications', kind: 'drop-publications', stage: 'cutover', phase: 'cleanup', title: 'Drop the publications on the source', deps: ['drop-slots'] });
+  if (plan.cutover.vacuum) {
+    for (const n of nodes) t.push({ id: `vacuum:${n}`, kind: 'vacuum', stage: 'cutover', phase: 'cleanup', title: `Rebuild statistics on ${n} (vacuumdb -Z)`, deps: [`drop-subscription:${n}`], node: n });
+  }
+  return t;
+}
+
+/** Task ids and phase names a hook may name, per stage. */
+export function hookTargets(plan: ResolvedPlan): Map<string, Stage> {
+  const out = new Map<string, Stage>();
+  for (const stage of ['apply', 'cutover'] as const) {
+    for (const p of PHASES[stage]) out.set(p, stage);
+    for (const task of (stage === 'apply' ? applyTasks : cutoverTasks)(plan)) out.set(task.id, stage);
+  }
+  return out;
+}
+
+export function buildGraph(plan: ResolvedPlan, stage: Stage): TaskGraph {
+  const tasks = stage === 'apply' ? applyTasks(plan) : cutoverTasks(plan);
+  plan.hooks.forEach((hook, index) => {
+    const target = (hook.before ?? hook.after)!;
+    const members = tasks.filter((t) => t.id === target || (t.phase === target && t.kind !== 'hook'));
+    if (members.length === 0) return;
+    const memberIds = new Set(members.map((m) => m.id));
+    const id = `hook:${index + 1}`;
+    const title = `Hook ${hook.name ? `"${hook.name}"` : index + 1} ${hook.before ? 'before' : 'after'} ${target}`;
+    const spec: TaskSpec = { id, kind: 'hook', stage, phase: members[0].phase, title, deps: [], hookIndex: index };
+    if (hook.after) {
+      spec.deps = [...memberIds];
+      // Whatever follows the target waits for the hook too: "after X" holds at X's place in the graph.
+      for (const t of tasks) if (!memberIds.has(t.id) && t.deps.some((d) => memberIds.has(d))) t.deps.push(id);
+    } else {
+      spec.deps = [...new Set(members.flatMap((m) => m.deps).filter((d) => !memberIds.has(d)))];
+      for (const m of members) if (!m.deps.some((d) => memberIds.has(d))) m.deps.push(id);
+    }
+    tasks.push(spec);
+  });
+  return { stage, tasks: topologicalOrder(tasks) };
+}
+
+/** Stable order: a task comes after its dependencies, otherwise in the order it was declared. */
+export function topologicalOrder(tasks: TaskSpec[]): TaskSpec[] {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const done = new Set<string>();
+  const out: TaskSpec[] = [];
+  const visiting = new Set<string>();
+  const visit = (t: TaskSpec) => {
+    if (done.has(t.id)) return;
+    if (visiting.has(t.id)) throw new Error(`dependency cycle through ${t.id}`);
+    visiting.add(t.id);
+    for (const d of t.deps) {
+      const dep = byId.get(d);
+      if (!dep) throw new Error(`task ${t.id} depends on unknown task ${d}`);
+      visit(dep);
+    }
+    visiting.delete(t.id);
+    done.add(t.id);
+    out.push(t);
+  };
+  for (const t of tasks) visit(t);
+  return out;
+}
+
+/**
+ * Waves of tasks that may run at the same time: every task in a wave depends
+ * only on tasks in earlier waves. What `plan` prints to show concurrency.
+ */
+export function waves(graph: TaskGraph): TaskSpec[][] {
+  const level = new Map<string, number>();
+  const out: TaskSpec[][] = [];
+  for (const t of graph.tasks) {
+    const l = t.deps.length ? Math.max(...t.deps.map((d) => level.get(d)!)) + 1 : 0;
+    level.set(t.id, l);
+    (out[l] ??= []).push(t);
+  }
+  return out;
+}

@@ -1,0 +1,74 @@
+// Plan text in, validated plan out, or every problem with its position.
+import { readFileSync } from 'node:fs';
+import { dirname, resolve, relative, isAbsolute } from 'node:path';
+import { PlanDocument } from './document.js';
+import { checkSchema } from './schema.js';
+import { checkRules } from './rules.js';
+import { SECTIONS_WITH_DEFAULTS, type ResolvedPlan } from './plan.js';
+import type { Problem } from './problem.js';
+import { byPosition } from './problem.js';
+import { PlanInvalidError, UsageError } from '../errors.js';
+
+export interface LoadedPlan {
+  /** The path as the user gave it, for messages. */
+  file: string;
+  /** Directory relative paths in the plan are resolved against. */
+  dir: string;
+  plan: ResolvedPlan;
+  warnings: Problem[];
+}
+
+export interface Validation {
+  plan?: ResolvedPlan;
+  problems: Problem[];
+}
+
+/** Parses and validates plan text. Pure: the environment is passed in. */
+export function validatePlanText(text: string, file: string, env: Record<string, string | undefined>): Validation {
+  const doc = new PlanDocument(file, text);
+  if (!doc.parsed) return { problems: doc.problems.sort(byPosition) };
+  doc.interpolateEnv(env);
+  const data = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    doc.problem([], 'a plan is a YAML mapping (version, name, source, nodes, replication...)');
+    return { problems: doc.problems };
+  }
+  const obj = data as Record<string, unknown>;
+  for (const s of SECTIONS_WITH_DEFAULTS) if (obj[s] === undefined) obj[s] = s === 'hooks' ? [] : {};
+  if (obj.cutover && typeof obj.cutover === 'object' && (obj.cutover as Record<string, unknown>).sequences === undefined) {
+    (obj.cutover as Record<string, unknown>).sequences = {};
+  }
+  const schemaOk = checkSchema(obj, doc);
+  // Rules read the plan's structure; on a plan the schema rejected they would
+  // report noise, so they run only on one it accepted.
+  if (schemaOk) checkRules(obj as unknown as ResolvedPlan, doc);
+  const problems = doc.problems.sort(byPosition);
+  const errors = problems.filter((p) => p.severity === 'error');
+  return { plan: errors.length ? undefined : (obj as unknown as ResolvedPlan), problems };
+}
+
+export function readPlanFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `${file}: no such plan file` : `${file}: cannot read the plan (${code ?? String(e)})`);
+  }
+}
+
+export function loadPlan(file: string, env: Record<string, string | undefined> = process.env): LoadedPlan {
+  const shown = isAbsolute(file) ? relative(process.cwd(), file) || file : file;
+  const { plan, problems } = validatePlanText(readPlanFile(file), shown, env);
+  if (!plan) throw new PlanInvalidError(problems);
+  return { file: shown, dir: dirname(resolve(file)), plan, warnings: problems.filter((p) => p.severity === 'warning') };
+}
+
+/** Where the journal, lock and runs of this plan live. */
+export function stateDir(loaded: LoadedPlan, override?: string): string {
+  if (override) return resolve(override);
+  return resolve(loaded.dir, loaded.plan.state_dir ?? `.migrate/${loaded.plan.name}`);
+}
+
+export function dumpDir(loaded: LoadedPlan, state: string): string {
+  return loaded.plan.dump.directory ? resolve(loaded.dir, loaded.plan.dump.directory) : resolve(state, 'dump');
+}

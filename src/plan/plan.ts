@@ -1,0 +1,28 @@
+// The plan as the rest of the tool sees it: the schema's type, with the
+// sections and settings that have schema defaults filled in by validation
+// (ajv useDefaults). test/unit/plan-defaults.test.ts keeps this list honest.
+import type { Plan, ReplicationSet, Node, Hook, Action, Publish } from './plan.types.js';
+
+export type { Plan, ReplicationSet, Node, Hook, Action, Publish };
+
+type Filled<T, K extends keyof NonNullable<T>> = NonNullable<T> & Required<Pick<NonNullable<T>, K>>;
+type Cutover = NonNullable<Plan['cutover']>;
+
+export type NodeKind = NonNullable<Node['kind']>;
+
+export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools'> & {
+  source: Filled<Plan['source'], 'lock_timeout_seconds'>;
+  nodes: (Node & { kind: NodeKind; replication_set: string })[];
+  publish: Publish;
+  tools: NonNullable<Plan['tools']>;
+  dump: Filled<Plan['dump'], 'jobs'>;
+  restore: Filled<Plan['restore'], 'jobs' | 'no_owner' | 'no_privileges'>;
+  catch_up: Filled<Plan['catch_up'], 'max_lag_bytes' | 'timeout_seconds'>;
+  cutover: Filled<Cutover, 'max_lag_bytes' | 'freeze' | 'timeout_seconds' | 'check' | 'vacuum'> & {
+    sequences: Filled<Cutover['sequences'], 'gap' | 'allow_copy_on_multi_master'>;
+  };
+  hooks: (Hook & { on: string; timeout_seconds: number; continue_on_error: boolean })[];
+};
+
+/** Sections created empty before validation so that ajv fills their defaults. */
+export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'restore', 'catch_up', 'cutover', 'hooks'] as const;

@@ -1,0 +1,302 @@
+/* Generated from schemas/plan.schema.json by `npm run gen:types`. Do not edit. */
+
+/**
+ * A PostgreSQL identifier, used as written (quoted when rendered).
+ */
+export type Identifier = string;
+
+/**
+ * A pgedge-migrate migration plan: a live PostgreSQL source copied onto target nodes through one snapshot-exact dump and one logical replication stream per node.
+ */
+export interface Plan {
+  /**
+   * Plan format version. Only 1 exists.
+   */
+  version: 1;
+  /**
+   * The migration's name: names its state directory and its lock. Lower case letters, digits, '-' and '_'.
+   */
+  name: string;
+  /**
+   * Where the journal, the lock and the run reports live, relative to the plan file. Default: .migrate/<name> beside the plan. Keep it between runs: it is how a rerun resumes.
+   */
+  state_dir?: string;
+  /**
+   * The database being migrated.
+   */
+  source: {
+    /**
+     * How the tool connects to the source: a libpq URI or key=value string. Put the password in ${ENV}, .pgpass or PGPASSWORD, never in the plan.
+     */
+    dsn: string;
+    /**
+     * How the nodes reach the source (the subscriptions' CONNECTION, used from the node's network). Default: dsn. A node's own source_dsn wins over it.
+     */
+    subscriber_dsn?: string;
+    /**
+     * How long creating a slot may wait for open write transactions on the source before giving up and naming them.
+     */
+    lock_timeout_seconds?: number;
+  };
+  /**
+   * The target nodes. Each receives the one dump and a subscription of its own.
+   *
+   * @minItems 1
+   */
+  nodes: [Node, ...Node[]];
+  /**
+   * One publication, slot and subscription per node.
+   *
+   * @minItems 1
+   */
+  replication: [ReplicationSet, ...ReplicationSet[]];
+  publish?: Publish;
+  /**
+   * The one pg_dump of the source, taken at the snapshot anchor.
+   */
+  dump?: {
+    /**
+     * pg_dump -j: parallel workers.
+     */
+    jobs?: number;
+    /**
+     * Where the directory-format dump is written, relative to the plan file. Default: <state_dir>/dump.
+     */
+    directory?: string;
+    /**
+     * pg_dump --compress level (0 = none, fastest on a fast network).
+     */
+    compress?: number;
+  };
+  /**
+   * pg_restore of the dump onto every node, all nodes at once.
+   */
+  restore?: {
+    /**
+     * pg_restore -j per node.
+     */
+    jobs?: number;
+    /**
+     * pg_restore --no-owner: objects belong to the restoring role (use when the source's roles do not exist on the nodes).
+     */
+    no_owner?: boolean;
+    /**
+     * pg_restore --no-privileges: skip GRANT/REVOKE.
+     */
+    no_privileges?: boolean;
+  };
+  /**
+   * Where the PostgreSQL client programs are.
+   */
+  tools?: {
+    /**
+     * Directory holding pg_dump, pg_restore and vacuumdb. Default: found on PATH. Their major version must not be older than the source's.
+     */
+    bin_dir?: string;
+  };
+  /**
+   * When apply considers the nodes caught up.
+   */
+  catch_up?: {
+    /**
+     * Catch-up succeeds once every node is at most this many bytes of WAL behind the source position read when catch-up began.
+     */
+    max_lag_bytes?: number;
+    /**
+     * Give up (the run fails, replication keeps running) after this long.
+     */
+    timeout_seconds?: number;
+  };
+  cutover?: Cutover;
+  /**
+   * Commands or SQL run before or after a task or a phase.
+   */
+  hooks?: Hook[];
+}
+export interface Node {
+  /**
+   * The node's name in this plan (n1, n2...).
+   */
+  name: string;
+  /**
+   * How the tool connects to the node's target database.
+   */
+  dsn: string;
+  /**
+   * postgres: a plain PostgreSQL target. pgedge: a pgEdge node running Spock (tables are added to its replication set before the stream starts). pglogical: a pglogical node, Spock's ancestor, with the equivalent steps.
+   */
+  kind?: 'postgres' | 'pgedge' | 'pglogical';
+  /**
+   * How this node reaches the source, when it differs from source.subscriber_dsn and source.dsn.
+   */
+  source_dsn?: string;
+  /**
+   * pgedge/pglogical: the replication set the restored tables join.
+   */
+  replication_set?: string;
+}
+export interface ReplicationSet {
+  /**
+   * The node (nodes[].name) this set streams to.
+   */
+  node: string;
+  /**
+   * Publication created on the source.
+   */
+  publication: string;
+  /**
+   * Logical replication slot created on the source: lower case letters, digits and underscores.
+   */
+  slot: string;
+  /**
+   * Subscription created on the node.
+   */
+  subscription: string;
+}
+/**
+ * What the publications carry and the dump holds. Default: every table (FOR ALL TABLES, whole-database dump). Give schemas or tables to narrow both.
+ */
+export interface Publish {
+  /**
+   * Publish FOR TABLES IN SCHEMA these, and dump only these schemas.
+   *
+   * @minItems 1
+   */
+  schemas?: [Identifier, ...Identifier[]];
+  /**
+   * Publish FOR TABLE these (schema.table), and dump only them.
+   *
+   * @minItems 1
+   */
+  tables?: [string, ...string[]];
+}
+/**
+ * How migrate cutover switches writes to the nodes.
+ */
+export interface Cutover {
+  /**
+   * Refuse to start the cutover while any node is further behind than this.
+   */
+  max_lag_bytes?: number;
+  /**
+   * How writes are stopped on the source. builtin: the database is set default_transaction_read_only and every other session of it is ended. hook: only the freeze hook (for example PgBouncer PAUSE). both: hook first, then builtin.
+   */
+  freeze?: 'builtin' | 'hook' | 'both';
+  freeze_hook?: Action;
+  unfreeze_hook?: Action1;
+  switch_hook?: Action2;
+  /**
+   * How long the nodes may take to apply the frozen position before the cutover is called off and the source unfrozen.
+   */
+  timeout_seconds?: number;
+  /**
+   * counts: row counts per table on every node against the frozen source. full: the whole verify.
+   */
+  check?: 'counts' | 'full';
+  /**
+   * Run vacuumdb -Z on every node after the switch.
+   */
+  vacuum?: boolean;
+  sequences?: {
+    /**
+     * copy: each node's sequences set to the source's value plus gap (single-writer targets only). interleave: every node gets its own offset and a common INCREMENT BY, past the source's value. snowflake: pgEdge's snowflake extension converts them.
+     */
+    strategy?: 'copy' | 'interleave' | 'snowflake';
+    /**
+     * Values skipped past the source's last value, as a safety margin.
+     */
+    gap?: number;
+    /**
+     * Accept strategy copy with more than one writable node (they will hand out the same values).
+     */
+    allow_copy_on_multi_master?: boolean;
+  };
+}
+/**
+ * Runs to freeze writes (freeze: hook or both).
+ */
+export interface Action {
+  /**
+   * Shell command, run by /bin/sh in the plan's directory.
+   */
+  run?: string;
+  /**
+   * SQL, run as one simple query.
+   */
+  sql?: string;
+  /**
+   * Where sql runs: source, nodes (each node), or a node's name. Default: source.
+   */
+  on?: string;
+  timeout_seconds?: number;
+}
+/**
+ * Undoes freeze_hook on every failure path and in migrate abort.
+ */
+export interface Action1 {
+  /**
+   * Shell command, run by /bin/sh in the plan's directory.
+   */
+  run?: string;
+  /**
+   * SQL, run as one simple query.
+   */
+  sql?: string;
+  /**
+   * Where sql runs: source, nodes (each node), or a node's name. Default: source.
+   */
+  on?: string;
+  timeout_seconds?: number;
+}
+/**
+ * Redirects the application to the nodes (DNS, pooler, configuration). After it succeeds, writes may go to the nodes.
+ */
+export interface Action2 {
+  /**
+   * Shell command, run by /bin/sh in the plan's directory.
+   */
+  run?: string;
+  /**
+   * SQL, run as one simple query.
+   */
+  sql?: string;
+  /**
+   * Where sql runs: source, nodes (each node), or a node's name. Default: source.
+   */
+  on?: string;
+  timeout_seconds?: number;
+}
+/**
+ * An action attached before or after a task (publication:n1, dump, restore:n2, catch-up...) or a phase (prepare, snapshot, restore, subscribe, catch-up, cutover...). Exactly one of before and after, and exactly one of run and sql.
+ */
+export interface Hook {
+  /**
+   * A label for reports and the runbook.
+   */
+  name?: string;
+  /**
+   * Task id or phase this runs before.
+   */
+  before?: string;
+  /**
+   * Task id or phase this runs after.
+   */
+  after?: string;
+  /**
+   * Shell command, run by /bin/sh in the plan's directory.
+   */
+  run?: string;
+  /**
+   * SQL, run as one simple query.
+   */
+  sql?: string;
+  /**
+   * Where sql runs: source, nodes (each node), or a node's name. Default: source.
+   */
+  on?: string;
+  timeout_seconds?: number;
+  /**
+   * A failing hook is reported as a warning instead of failing the run.
+   */
+  continue_on_error?: boolean;
+}

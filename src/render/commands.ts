@@ -1,0 +1,56 @@
+// The client programs the recipe runs, as argv arrays (never a shell string),
+// with the password moved to PGPASSWORD so it never shows in `ps`.
+import { join } from 'node:path';
+import { parseConninfo, formatKeyValue, redactConninfo } from '../plan/conninfo.js';
+import type { ResolvedPlan } from '../plan/plan.js';
+
+export interface Command {
+  program: string;
+  argv: string[];
+  /** Environment the program needs; values here may be secret and are shown redacted. */
+  env: Record<string, string>;
+}
+
+export function toolPath(plan: ResolvedPlan, program: string): string {
+  return plan.tools.bin_dir ? join(plan.tools.bin_dir, program) : program;
+}
+
+/** A DSN for a client program: the password goes to the environment, the rest to --dbname. */
+function connection(dsn: string): { dbname: string; env: Record<string, string> } {
+  const { password, ...rest } = parseConninfo(dsn);
+  return { dbname: formatKeyValue(rest), env: password ? { PGPASSWORD: password } : {} };
+}
+
+export function dumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): Command {
+  const c = connection(plan.source.dsn);
+  const argv = [`--dbname=${c.dbname}`, `--snapshot=${snapshot}`, '--format=directory', `--jobs=${plan.dump.jobs}`, `--file=${dir}`, '--no-publications', '--no-subscriptions', '--verbose'];
+  if (plan.dump.compress !== undefined) argv.push(`--compress=${plan.dump.compress}`);
+  for (const s of plan.publish.schemas ?? []) argv.push(`--schema=${s}`);
+  for (const t of plan.publish.tables ?? []) argv.push(`--table=${t}`);
+  return { program: toolPath(plan, 'pg_dump'), argv, env: c.env };
+}
+
+export function restoreCommand(plan: ResolvedPlan, node: string, dir: string, opts: { clean: boolean }): Command {
+  const n = plan.nodes.find((x) => x.name === node)!;
+  const c = connection(n.dsn);
+  const argv = [`--dbname=${c.dbname}`, '--format=directory', `--jobs=${plan.restore.jobs}`, '--exit-on-error', '--verbose'];
+  // A restore cut off halfway is redone over what it left: --clean --if-exists
+  // drops exactly the dump's objects first, and only on a redo.
+  if (opts.clean) argv.push('--clean', '--if-exists');
+  if (plan.restore.no_owner) argv.push('--no-owner');
+  if (plan.restore.no_privileges) argv.push('--no-privileges');
+  argv.push(dir);
+  return { program: toolPath(plan, 'pg_restore'), argv, env: c.env };
+}
+
+export function vacuumCommand(plan: ResolvedPlan, node: string): Command {
+  const n = plan.nodes.find((x) => x.name === node)!;
+  const c = connection(n.dsn);
+  return { program: toolPath(plan, 'vacuumdb'), argv: [`--dbname=${c.dbname}`, '--analyze-only', '--jobs=2'], env: c.env };
+}
+
+export function hookCommand(script: string): Command {
+  return { program: '/bin/sh', argv: ['-c', script], env: {} };
+}
+
+export { redactConninfo };

@@ -1,0 +1,194 @@
+// What each task does, as the SQL and commands it runs. `plan` and `runbook`
+// print these; the executor runs these same strings, rendered again with the
+// facts (LSNs, snapshot) that exist only once the run has produced them.
+import type { TaskSpec } from '../plan/graph.js';
+import type { ResolvedPlan } from '../plan/plan.js';
+import type { Facts } from '../facts.js';
+import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
+import { renderSql } from './templates.js';
+import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
+
+/** Where SQL runs: 'source' or a node's name. */
+export type Where = string;
+
+export type Step =
+  | { type: 'sql'; on: Where; sql: string; note?: string }
+  | { type: 'replication'; on: 'source'; command: string; note?: string }
+  | { type: 'command'; command: Command; note?: string }
+  | { type: 'wait'; text: string; on?: Where; sql?: string };
+
+export interface TaskDescription {
+  steps: Step[];
+  /** What to look at afterwards to know the step worked. */
+  check?: { text: string; on?: Where; sql?: string };
+}
+
+export interface DescribeContext {
+  plan: ResolvedPlan;
+  dumpDir: string;
+  facts: Facts;
+  /** Reveal secrets (the subscription's CONNECTION) for execution; never for printing. */
+  reveal: boolean;
+  /** Redo of a restore cut off halfway. */
+  cleanRestore?: boolean;
+}
+
+export function anchorSlotName(plan: ResolvedPlan): string {
+  return `${plan.name.replace(/-/g, '_')}_anchor`.slice(0, 63);
+}
+
+/** Placeholder shown where a value exists only during a run. */
+function fact(value: string | undefined, what: string): string {
+  return value ?? `<${what}>`;
+}
+
+export function sourceDatabase(ctx: DescribeContext): string {
+  return ctx.facts.source_database ?? parseConninfo(ctx.plan.source.dsn).dbname ?? '<source database>';
+}
+
+/** The CONNECTION a node's subscription uses to reach the source. */
+export function subscriptionConnection(plan: ResolvedPlan, node: string, reveal: boolean): string {
+  const n = plan.nodes.find((x) => x.name === node)!;
+  const dsn = n.source_dsn ?? plan.source.subscriber_dsn ?? plan.source.dsn;
+  return reveal ? dsn : redactConninfo(dsn);
+}
+
+export function replicatedSchemas(plan: ResolvedPlan): string[] {
+  if (plan.publish.schemas) return plan.publish.schemas;
+  if (plan.publish.tables) return [...new Set(plan.publish.tables.map((t) => t.split('.')[0]))];
+  return ['public'];
+}
+
+export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescription {
+  const { plan, facts } = ctx;
+  const r = spec.replication;
+  const node = spec.node;
+  const lsn = fact(facts.anchor?.consistent_point, 'anchor consistent_point');
+  switch (spec.kind) {
+    case 'create-publication':
+      return {
+        steps: [{ type: 'sql', on: 'source', sql: renderSql('create-publication.sql.hbs', { publication: r!.publication, publish: plan.publish }) }],
+        check: { text: 'The publication exists.', on: 'source', sql: `SELECT pubname, puballtables FROM pg_publication WHERE pubname = '${r!.publication.replaceAll("'", "''")}';` },
+      };
+    case 'create-slot':
+      return {
+        steps: [{ type: 'sql', on: 'source', sql: renderSql('create-slot.sql.hbs', { slot: r!.slot }), note: 'Waits for open write transactions on the source to end.' }],
+        check: { text: 'The slot exists, inactive for now, and holds WAL from here on: do not leave it behind if you stop.', on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: [r!.slot], target_lsn: '0/0' }) },
+      };
+    case 'export-snapshot':
+      return {
+        steps: [
+          {
+            type: 'replication',
+            on: 'source',
+            command: renderSql('export-snapshot.repl.hbs', { anchor: anchorSlotName(plan) }).trim(),
+            note: 'On a replication connection (psql "dbname=... replication=database"). Keep this session open and idle until the dump has finished: any further command on it ends the exported snapshot. Note consistent_point and snapshot_name.',
+          },
+        ],
+        check: { text: 'The command returned consistent_point and snapshot_name; the temporary slot is listed in pg_replication_slots while the session is open.' },
+      };
+    case 'dump':
+      return {
+        steps: [{ type: 'command', command: dumpCommand(plan, ctx.dumpDir, fact(facts.anchor?.snapshot, 'anchor snapshot_name')) }],
+        check: { text: `pg_dump exited 0 and ${ctx.dumpDir}/toc.dat exists. Then close the anchor session.` },
+      };
+    case 'restore':
+      return {
+        steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir, { clean: ctx.cleanRestore ?? false }), note: 'All nodes may restore at once.' }],
+        check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
+      };
+    case 'create-subscription':
+      return {
+        steps: [
+          {
+            type: 'sql',
+            on: node!,
+            sql: renderSql('create-subscription.sql.hbs', { subscription: r!.subscription, publication: r!.publication, slot: r!.slot, connection: subscriptionConnection(plan, node!, ctx.reveal) }),
+          },
+          {
+            type: 'sql',
+            on: node!,
+            sql: renderSql('advance-origin.sql.hbs', { subscription: r!.subscription, lsn }),
+            note: "The stream then starts exactly at the anchor: what the dump holds is not applied twice, and nothing after it is missed.",
+          },
+        ],
+        check: { text: 'The origin stands at the anchor.', on: node, sql: `SELECT external_id, remote_lsn FROM pg_replication_origin_status WHERE external_id = '${fact(facts.origins?.[node!], "pg_' || oid || '")}';` },
+      };
+    case 'add-to-replication-set': {
+      const n = plan.nodes.find((x) => x.name === node)!;
+      return {
+        steps: [{ type: 'sql', on: node!, sql: renderSql('add-to-replication-set.sql.hbs', { pgedge: n.kind === 'pgedge', replication_set: n.replication_set, schemas: replicatedSchemas(plan) }) }],
+      };
+    }
+    case 'enable-subscription':
+      return {
+        steps: [{ type: 'sql', on: node!, sql: renderSql('enable-subscription.sql.hbs', { subscription: r!.subscription }) }],
+        check: { text: 'An apply worker runs for the subscription (pid not null) and the log shows no errors.', on: node, sql: `SELECT subname, pid, received_lsn, latest_end_lsn FROM pg_stat_subscription WHERE subname = '${r!.subscription.replaceAll("'", "''")}';` },
+      };
+    case 'catch-up':
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: 'SELECT pg_current_wal_lsn();', note: 'The position to reach (L).' },
+          {
+            type: 'wait',
+            text: `Until every slot's confirmed_flush_lsn reaches L (lag at most ${plan.catch_up.max_lag_bytes} bytes), for up to ${plan.catch_up.timeout_seconds} s.`,
+            on: 'source',
+            sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.caught_up_lsn, 'L') }),
+          },
+        ],
+      };
+    case 'cutover-ready':
+      return {
+        steps: [{ type: 'wait', text: `Every subscription has a running apply worker and every slot is at most ${plan.cutover.max_lag_bytes} bytes behind.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: null }) }],
+      };
+    case 'freeze-writes': {
+      const steps: Step[] = [];
+      if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, 'Freeze hook.'));
+      if (plan.cutover.freeze !== 'hook') steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database: sourceDatabase(ctx) }), note: 'Every new session of the database is read-only; every other session of it is ended. Replication connections are not affected.' });
+      return { steps, check: { text: 'No other client session of the database remains.', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
+    }
+    case 'drain':
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'Read once, after the freeze: the frozen position F.' },
+          { type: 'wait', text: `Until every slot's confirmed_flush_lsn reaches F, for up to ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'F') }) },
+        ],
+      };
+    case 'sync-sequences': {
+      const s = plan.cutover.sequences;
+      const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'last_value NULL with a sequence never used is fine; NULL because the role may not read it is an error.' },
+          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the source's value plus the gap.` : strategy === 'copy' ? "setval(sequence, source last_value + gap, true)." : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
+        ],
+      };
+    }
+    case 'quick-check':
+      return { steps: [{ type: 'wait', text: plan.cutover.check === 'full' ? `migrate verify for ${node} against the frozen source.` : `Row count of every replicated table on ${node} equals the frozen source's.` }] };
+    case 'switch':
+      return { steps: plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' }] };
+    case 'drop-subscription':
+      return {
+        steps: [{ type: 'sql', on: node!, sql: renderSql('drop-subscription.sql.hbs', { subscription: r!.subscription }), note: 'Also drops the slot on the source through the subscription\'s connection.' }],
+      };
+    case 'drop-slots':
+      return {
+        steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-slot.sql.hbs', { slot: x.slot }), note: 'Normally a no-op: the slot went with its subscription.' }) as Step),
+        check: { text: 'No slot of this plan is left.', on: 'source', sql: 'SELECT slot_name, active FROM pg_replication_slots;' },
+      };
+    case 'drop-publications':
+      return { steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-publication.sql.hbs', { publication: x.publication }) }) as Step) };
+    case 'vacuum':
+      return { steps: [{ type: 'command', command: vacuumCommand(plan, node!) }] };
+    case 'hook': {
+      const h = plan.hooks[spec.hookIndex!];
+      return { steps: [actionStep(h, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };
+    }
+  }
+}
+
+function actionStep(a: { run?: string; sql?: string; on?: string }, note?: string): Step {
+  if (a.run) return { type: 'command', command: hookCommand(a.run), note };
+  return { type: 'sql', on: a.on ?? 'source', sql: a.sql!, note };
+}

@@ -1,0 +1,90 @@
+// `migrate runbook`: Markdown a DBA could follow by hand, built from the same
+// graph and step descriptions the executor runs.
+import type { ResolvedPlan } from '../plan/plan.js';
+import { buildGraph, waves, type Stage, type TaskSpec } from '../plan/graph.js';
+import { redactConninfo } from '../plan/conninfo.js';
+import { describeTask, sourceDatabase, type DescribeContext } from './describe.js';
+import { stepBody, stepHeading, stepText } from './steps.js';
+import { renderSql, renderTemplate } from './templates.js';
+
+const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
+  apply: {
+    title: 'Part 1: initial sync and change stream (`migrate apply`)',
+    intro: 'Takes the source and empty nodes to nodes that hold a consistent copy and stream the source\'s changes. The source keeps taking writes throughout.',
+  },
+  cutover: {
+    title: 'Part 2: cutover (`migrate cutover`)',
+    intro: 'Stops writes on the source for as short a time as possible, waits until every node has applied them, makes the sequences safe, checks, switches the application, and removes the replication objects.',
+  },
+};
+
+function mermaidId(id: string): string {
+  return id.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function mermaid(plan: ResolvedPlan): string[] {
+  const lines: string[] = [];
+  for (const stage of ['apply', 'cutover'] as Stage[]) {
+    const g = buildGraph(plan, stage);
+    lines.push(`  subgraph ${stage}["migrate ${stage}"]`);
+    for (const t of g.tasks) lines.push(`    ${mermaidId(t.id)}["${t.id}"]`);
+    for (const t of g.tasks) for (const d of t.deps) lines.push(`    ${mermaidId(d)} --> ${mermaidId(t.id)}`);
+    lines.push('  end');
+  }
+  const applyLast = buildGraph(plan, 'apply').tasks.at(-1)!;
+  lines.push(`  ${mermaidId(applyLast.id)} -.-> ready`);
+  return lines;
+}
+
+function rollback(plan: ResolvedPlan, database: string): { phase: string; text: string }[] {
+  const slots = plan.replication.map((r) => r.slot);
+  const dropSubs = plan.replication.map((r) => `On ${r.node}:\n\n\`\`\`sql\n${renderSql('detach-subscription.sql.hbs', { subscription: r.subscription })}\n\`\`\``).join('\n\n');
+  const dropSource = ['```sql', ...slots.map((s) => renderSql('drop-slot.sql.hbs', { slot: s })), ...plan.replication.map((r) => renderSql('drop-publication.sql.hbs', { publication: r.publication })), '```'].join('\n');
+  return [
+    { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${plan.name}.yaml\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
+    { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone with `--clean --if-exists`. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },
+    { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure. By hand:\n\n\`\`\`sql\n${renderSql('unfreeze-writes.sql.hbs', { database })}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}Replication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
+    { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source.' },
+  ];
+}
+
+export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'plan' | 'reveal'> & { file: string }): string {
+  let number = 0;
+  const stages = (['apply', 'cutover'] as Stage[]).map((stage) => {
+    const graph = buildGraph(plan, stage);
+    const ws = waves(graph);
+    const waveOf = new Map<string, TaskSpec[]>();
+    for (const w of ws) for (const t of w) waveOf.set(t.id, w);
+    return {
+      ...STAGE_INTRO[stage],
+      steps: graph.tasks.map((t) => {
+        const d = describeTask(t, { ...ctx, plan, reveal: false });
+        const peers = waveOf.get(t.id)!.filter((x) => x.id !== t.id).map((x) => `\`${x.id}\``);
+        return {
+          number: ++number,
+          id: t.id,
+          title: t.title,
+          deps: t.deps.map((x) => `\`${x}\``).join(', '),
+          parallel: peers.join(', '),
+          blocks: d.steps.map((s) => ({ heading: stepHeading(plan, s), body: stepBody(s) ?? null, note: stepText(s) ?? null })),
+          check: d.check ? { text: d.check.text + (d.check.on ? ` (on ${d.check.on})` : ''), sql: d.check.sql ?? null } : null,
+        };
+      }),
+    };
+  });
+  const published = plan.publish.tables ? `tables ${plan.publish.tables.join(', ')}` : plan.publish.schemas ? `schemas ${plan.publish.schemas.join(', ')}` : 'all tables';
+  return renderTemplate('runbook.md.hbs', {
+    name: plan.name,
+    file: ctx.file,
+    source: redactConninfo(plan.source.dsn),
+    nodes: plan.nodes.map((n) => ({ name: n.name, kind: n.kind, dsn: redactConninfo(n.dsn) })),
+    replication: plan.replication,
+    published,
+    dumpDir: ctx.dumpDir,
+    dumpJobs: plan.dump.jobs,
+    restoreJobs: plan.restore.jobs,
+    mermaid: mermaid(plan),
+    stages,
+    rollback: rollback(plan, sourceDatabase({ ...ctx, plan, reveal: false })),
+  });
+}

@@ -1,0 +1,49 @@
+// Steps as text, for the terminal (`migrate plan`) and for Markdown.
+import type { ResolvedPlan } from '../plan/plan.js';
+import { redactConninfo } from '../plan/conninfo.js';
+import { shellLine } from './shell.js';
+import type { Step } from './describe.js';
+
+export function whereLabel(plan: ResolvedPlan, on: string): string {
+  if (on === 'source') return `the source (${redactConninfo(plan.source.dsn)})`;
+  if (on === 'nodes') return 'every node';
+  const n = plan.nodes.find((x) => x.name === on);
+  return n ? `${on} (${redactConninfo(n.dsn)})` : on;
+}
+
+export function commandLine(step: Extract<Step, { type: 'command' }>): string {
+  const c = step.command;
+  const env = Object.keys(c.env).map((k) => `${k}=****`);
+  if (c.program === '/bin/sh' && c.argv[0] === '-c') return c.argv[1];
+  return [...env, shellLine([c.program, ...c.argv])].join(' ');
+}
+
+export function stepHeading(plan: ResolvedPlan, step: Step): string {
+  switch (step.type) {
+    case 'sql':
+      return `SQL on ${whereLabel(plan, step.on)}`;
+    case 'replication':
+      return `Replication protocol command on ${whereLabel(plan, 'source')} (replication=database)`;
+    case 'command':
+      return step.command.program === '/bin/sh' ? 'Shell, in the plan\'s directory' : 'Shell';
+    case 'wait':
+      return step.on ? `Watch, on ${whereLabel(plan, step.on)}` : 'Watch';
+  }
+}
+
+export function stepBody(step: Step): { lang: string; text: string } | undefined {
+  switch (step.type) {
+    case 'sql':
+      return { lang: 'sql', text: step.sql.trim() };
+    case 'replication':
+      return { lang: 'sql', text: step.command.trim() };
+    case 'command':
+      return { lang: 'sh', text: commandLine(step) };
+    case 'wait':
+      return step.sql ? { lang: 'sql', text: step.sql.trim() } : undefined;
+  }
+}
+
+export function stepText(step: Step): string | undefined {
+  return step.type === 'wait' ? step.text : step.note;
+}

@@ -38,3 +38,11 @@ export class LockHeldError extends MigrateError {
 export class OperationError extends MigrateError {
   readonly exitCode = 1 as const;
 }
+
+/** The operator stopped the run (Ctrl-C, SIGTERM). */
+export class InterruptedError extends MigrateError {
+  readonly exitCode = 1 as const;
+  constructor() {
+    super('interrupted');
+  }
+}

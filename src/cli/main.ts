@@ -40,6 +40,24 @@ program
 program
 
 
+program
+  .command('apply')
+  .description('create the publications and slots, take the snapshot-exact dump, restore every node, start the streams and wait for catch-up; a rerun resumes where the last one stopped')
+  .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./apply.js')).applyCommand(file, opts, out, err);
+  });
+
+program
+  .command('status')
+  .description('replication per node: subscription, apply worker, positions, lag, and the WAL each slot holds on the source')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--json', 'machine-readable output')
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./status.js')).statusCommand(file, opts, out);
+  });
+
 async function main(): Promise<number> {
   try {
     await program.parseAsync(process.argv);

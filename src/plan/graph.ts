@@ -79,10 +79,12 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
     t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
   }
   for (const r of sets) {
-    const node = plan.nodes.find((n) => n.name === r.node)!;
+    // Validation builds this graph to know the hook targets before it has
+    // reported a replication entry naming an unknown node: treat that as plain.
+    const node = plan.nodes.find((n) => n.name === r.node);
     t.push({ id: `subscription:${r.node}`, kind: 'create-subscription', stage: 'apply', phase: 'subscribe', title: `Create subscription ${r.subscription} on ${r.node}, disabled, at the anchor`, deps: [`restore:${r.node}`], node: r.node, replication: r });
     const enableDeps = [`subscription:${r.node}`];
-    if (node.kind !== 'postgres') {
+    if (node && node.kind !== 'postgres') {
       // Filling the replication set while the native apply worker runs can
       // deadlock with it (MECHANICS.md): do it before the stream is enabled.
       t.push({ id: `repset:${r.node}`, kind: 'add-to-replication-set', stage: 'apply', phase: 'subscribe', title: `Add the restored tables to ${node.kind === 'pgedge' ? 'Spock' : 'pglogical'} replication set ${node.replication_set} on ${r.node}`, deps: [`restore:${r.node}`], node: r.node });

@@ -13,7 +13,7 @@ export function planSchema(): Record<string, unknown> {
 
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, verbose: true });
     compiled = ajv.compile(planSchema());
   }
   return compiled;

@@ -1,0 +1,45 @@
+import { loadPlan } from '../plan/load.js';
+import { formatProblem } from '../plan/problem.js';
+import { runStage } from '../engine/run-stage.js';
+import { withClient } from '../pg/connect.js';
+import { readSlots } from '../pg/replication-state.js';
+import type { Journal } from '../engine/journal.js';
+import type { ResolvedPlan } from '../plan/plan.js';
+
+export interface ApplyOptions {
+  stateDir?: string;
+  skipCheck?: string[];
+}
+
+/** Slots this plan has (or may have) created: they hold WAL on the source until consumed or dropped. */
+export function slotsAtRisk(plan: ResolvedPlan, journal: Journal): string[] {
+  return plan.replication.filter((r) => journal.data.tasks[`slot:${r.node}`]).map((r) => r.slot);
+}
+
+/** `migrate apply PLAN`: returns the exit code. */
+export async function applyCommand(file: string, opts: ApplyOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const loaded = loadPlan(file);
+  for (const w of loaded.warnings) err(formatProblem(w) + '\n');
+  let journalRef: Journal | undefined;
+  const result = await runStage(loaded, 'apply', {
+    stateDir: opts.stateDir,
+    out,
+    err,
+    before: async ({ journal }) => {
+      journalRef = journal;
+    },
+    after: async ({ report }) => {
+      report.lag = await withClient(loaded.plan.source.dsn, 'the source', async (c) => {
+        const states = await readSlots(c, loaded.plan.replication.map((r) => r.slot), null);
+        return states.map((s) => ({ node: loaded.plan.replication.find((r) => r.slot === s.slot_name)!.node, slot: s.slot_name, lag_bytes: s.lag_bytes, retained_bytes: s.retained_bytes }));
+      });
+    },
+    nextSteps: (outcome) => {
+      const slots = journalRef ? slotsAtRisk(loaded.plan, journalRef) : [];
+      const resume = `Run \`migrate apply ${file}\` to resume where this stopped, or \`migrate abort ${file}\` to remove everything it created.`;
+      if (!slots.length) return `${outcome === 'interrupted' ? 'Stopped' : 'Stopped'} before any slot was created. ${resume}`;
+      return `!! The slots ${slots.join(', ')} stay on the source and hold WAL there until this migration resumes or is aborted: left alone they fill its disk. ${resume}`;
+    },
+  });
+  return result.exitCode;
+}

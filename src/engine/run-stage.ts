@@ -1,0 +1,238 @@
+// One run of a stage (apply, cutover): lock, journal, run directory, the task
+// graph, signals, and the report, whatever happens.
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type pg from 'pg';
+import type { LoadedPlan } from '../plan/load.js';
+import { stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
+import { buildGraph, type Stage, type TaskSpec } from '../plan/graph.js';
+import { Redactor } from '../secrets.js';
+import { Journal } from './journal.js';
+import { acquireLock } from './lock.js';
+import { runGraph, type TaskRecord } from './scheduler.js';
+import { RUNNERS } from '../tasks/index.js';
+import type { TaskContext } from '../tasks/context.js';
+import { describeTask } from '../render/describe.js';
+import { connect } from '../pg/connect.js';
+import { runCommand } from '../exec/run-command.js';
+import { commandLine } from '../render/steps.js';
+import { writeReport, type RunReport } from '../report/report.js';
+import { InterruptedError, MigrateError } from '../errors.js';
+import type { Facts } from '../facts.js';
+
+export const VERSION = '0.1.0';
+
+export interface StageOptions {
+  stateDir?: string;
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** Work done before the graph (preflight); may throw to stop the run before anything changes. */
+  before?: (ctx: { journal: Journal; redactor: Redactor; signal: AbortSignal }) => Promise<void>;
+  /** Adds to the report after the graph ran (lag at the end, cutover timings). */
+  after?: (ctx: { journal: Journal; records: TaskRecord[]; report: RunReport; redactor: Redactor }) => Promise<void>;
+  /** Undo on failure before a point of no return (the cutover's unfreeze). */
+  onFailure?: (ctx: { journal: Journal; records: TaskRecord[]; redactor: Redactor; warn: (m: string) => void }) => Promise<void>;
+  /** Message on failure or interruption: how to resume or give up. */
+  nextSteps: (outcome: 'failed' | 'interrupted') => string;
+  /** Tasks of the graph to run again even if journaled done. */
+  redo?: (graph: TaskSpec[]) => string[];
+}
+
+export interface StageResult {
+  report: RunReport;
+  reportPaths: { json: string; md: string };
+  exitCode: number;
+}
+
+export function redactorFor(loaded: LoadedPlan): Redactor {
+  const r = new Redactor();
+  r.addConninfo(loaded.plan.source.dsn);
+  r.addConninfo(loaded.plan.source.subscriber_dsn);
+  for (const n of loaded.plan.nodes) {
+    r.addConninfo(n.dsn);
+    r.addConninfo(n.source_dsn);
+  }
+  r.addSecret(process.env.PGPASSWORD);
+  return r;
+}
+
+function runStamp(stage: Stage): string {
+  return `${new Date().toISOString().replace(/[:.]/g, '-')}-${stage}`;
+}
+
+export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOptions): Promise<StageResult> {
+  const { plan } = loaded;
+  const state = planStateDir(loaded, opts.stateDir);
+  const dumpDir = planDumpDir(loaded, state);
+  const redactor = redactorFor(loaded);
+  const lock = acquireLock(state, stage, plan.name);
+  const controller = new AbortController();
+  const signal = controller.signal;
+  let interrupts = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      opts.err(`\n${sig}: stopping; running steps are being ended and the journal kept consistent. (Again to exit at once.)\n`);
+      controller.abort();
+    } else {
+      lock.release();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const startedAt = new Date();
+  const runDir = join(state, 'runs', runStamp(stage));
+  mkdirSync(runDir, { recursive: true });
+  const warnings: string[] = [];
+  const commands: { task: string; command: string }[] = [];
+  if (lock.takenOver) warnings.push(`took over the lock of pid ${lock.takenOver.pid}, which is gone (started ${lock.takenOver.started_at})`);
+  let journal: Journal | undefined;
+  let records: TaskRecord[] = [];
+  let error: string | undefined;
+  let outcome: RunReport['outcome'] = 'completed';
+  const shared = new Map<string, { close(): Promise<void> }>();
+  try {
+    journal = Journal.open(state, plan.name);
+    const graph = buildGraph(plan, stage);
+    await opts.before?.({ journal, redactor, signal });
+    const redo = opts.redo?.(graph.tasks) ?? [];
+    if (redo.length) journal.forget(redo);
+    const done = journal.doneSet(graph.tasks);
+    if (done.size === graph.tasks.length) {
+      outcome = 'nothing-to-do';
+      opts.out(`Nothing to do: every task of ${stage} is done (since ${journal.data.completed[stage] ?? journal.data.updated_at}). The database was not touched. See \`migrate status\`.\n`);
+      records = graph.tasks.map((t) => ({ id: t.id, title: t.title, status: 'already-done' }));
+    } else {
+      const j = journal;
+      records = await runGraph(graph, {
+        done,
+        signal,
+        redact: (t) => redactor.redact(t),
+        describeError: (e) => redactor.redact(e instanceof MigrateError ? e.message + (e.hint ? ` ${e.hint}` : '') : (e as Error)?.message ?? String(e)),
+        run: (spec, progress) => runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands }),
+      });
+      const failed = records.some((r) => r.status === 'failed');
+      const interrupted = signal.aborted || records.some((r) => r.status === 'interrupted');
+      outcome = interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
+      if (outcome === 'completed') journal.complete(stage);
+      else error = records.find((r) => r.status === 'failed' || r.status === 'interrupted')?.error ?? 'interrupted';
+    }
+  } catch (e) {
+    outcome = signal.aborted ? 'interrupted' : 'failed';
+    error = redactor.redact(e instanceof MigrateError ? e.message + (e.hint ? ` ${e.hint}` : '') : (e as Error)?.message ?? String(e));
+    if (!(e instanceof MigrateError)) error = `internal error: ${error}`;
+  } finally {
+    for (const [, res] of shared) await res.close().catch(() => undefined);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if ((outcome === 'failed' || outcome === 'interrupted') && journal && opts.onFailure) {
+    await opts.onFailure({ journal, records, redactor, warn: (m) => warnings.push(m) }).catch((e) => warnings.push(`undo after failure failed: ${redactor.redact(String((e as Error).message ?? e))}`));
+  }
+  const finishedAt = new Date();
+  const report: RunReport = {
+    tool: 'pgedge-migrate',
+    version: VERSION,
+    plan: plan.name,
+    plan_file: loaded.file,
+    command: stage,
+    status: outcome === 'completed' || outcome === 'nothing-to-do' ? 'succeeded' : 'failed',
+    outcome,
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    duration_ms: finishedAt.getTime() - startedAt.getTime(),
+    tasks: records,
+    facts: journal?.facts ?? {},
+    warnings,
+    commands,
+    error,
+  };
+  if (outcome === 'failed' || outcome === 'interrupted') report.next_steps = opts.nextSteps(outcome);
+  if (journal) await opts.after?.({ journal, records, report, redactor }).catch((e) => warnings.push(`could not finish the report: ${redactor.redact(String((e as Error).message ?? e))}`));
+  const reportPaths = writeReport(runDir, report, redactor);
+  lock.release();
+  const rel = relative(process.cwd(), runDir) || runDir;
+  for (const w of warnings) opts.err(`warning: ${redactor.redact(w)}\n`);
+  if (report.status === 'succeeded') {
+    opts.out(`${stage} ${outcome === 'nothing-to-do' ? 'had nothing to do' : 'succeeded'} in ${(report.duration_ms / 1000).toFixed(1)} s. Report: ${rel}/report.md\n`);
+  } else {
+    opts.err(`\n${stage} ${outcome === 'interrupted' ? 'was interrupted' : 'failed'}: ${error}\n${report.next_steps}\nReport: ${rel}/report.md\n`);
+  }
+  return { report, reportPaths, exitCode: report.status === 'succeeded' ? 0 : 1 };
+}
+
+interface RunTaskEnv {
+  loaded: LoadedPlan;
+  journal: Journal;
+  redactor: Redactor;
+  signal: AbortSignal;
+  runDir: string;
+  dumpDir: string;
+  shared: Map<string, { close(): Promise<void> }>;
+  progress: (m: string) => void;
+  warnings: string[];
+  commands: { task: string; command: string }[];
+}
+
+async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
+  const runner = RUNNERS[spec.kind];
+  if (!runner) throw new Error(`no runner for task kind ${spec.kind}`);
+  const { loaded, journal, redactor, signal } = env;
+  const clients = new Map<string, pg.Client>();
+  const closeAll = async () => {
+    for (const c of clients.values()) await c.end().catch(() => undefined);
+    clients.clear();
+  };
+  const onAbort = () => void closeAll();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const dsnOf = (where: string) => (where === 'source' ? loaded.plan.source.dsn : loaded.plan.nodes.find((n) => n.name === where)?.dsn);
+  const ctx: TaskContext = {
+    loaded,
+    plan: loaded.plan,
+    spec,
+    facts: journal.facts,
+    journal,
+    runDir: env.runDir,
+    dumpDir: env.dumpDir,
+    redactor,
+    signal,
+    shared: env.shared,
+    describe: (extra) => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, cleanRestore: extra?.cleanRestore }),
+    progress: env.progress,
+    warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
+    db: async (where) => {
+      const existing = clients.get(where);
+      if (existing) return existing;
+      const dsn = dsnOf(where);
+      if (!dsn) throw new Error(`unknown database "${where}"`);
+      if (signal.aborted) throw new InterruptedError();
+      const c = await connect(dsn, where === 'source' ? 'the source' : `node ${where}`);
+      clients.set(where, c);
+      return c;
+    },
+    run: async (cmd, logName, o) => {
+      env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });
+      return runCommand(cmd, { logFile: join(env.runDir, `${logName}.log`), redactor, signal, cwd: o?.cwd, env: o?.env, timeoutMs: o?.timeoutMs, onLine: (l) => env.progress(l.slice(0, 160)) });
+    },
+    sleep: (ms) => new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    }),
+  };
+  journal.started(spec.id);
+  try {
+    const outcome = await runner(ctx);
+    if (signal.aborted) throw new InterruptedError();
+    const facts: Partial<Facts> = outcome.facts ?? {};
+    journal.finished(spec.id, 'done', facts, outcome.summary && redactor.redact(outcome.summary));
+    return outcome;
+  } catch (e) {
+    journal.finished(spec.id, 'failed', {}, redactor.redact((e as Error)?.message ?? String(e)));
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await closeAll();
+  }
+}

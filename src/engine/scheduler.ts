@@ -1,0 +1,114 @@
+// Runs a task graph: every task starts as soon as its dependencies are done,
+// so independent tasks (the restores, the per-node steps) run at once. listr2
+// draws it: a live tree in a terminal, timestamped lines in CI.
+import { Listr, PRESET_TIMESTAMP, type ListrTask } from 'listr2';
+import type { TaskGraph, TaskSpec } from '../plan/graph.js';
+import type { TaskOutcome } from '../tasks/context.js';
+
+export type TaskStatus = 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted';
+
+export interface TaskRecord {
+  id: string;
+  title: string;
+  status: TaskStatus;
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+  summary?: string;
+  error?: string;
+}
+
+export interface SchedulerHooks {
+  /** Already done in an earlier run (per the journal). */
+  done: Set<string>;
+  signal: AbortSignal;
+  run(spec: TaskSpec, progress: (message: string) => void): Promise<TaskOutcome>;
+  /** Turns an error into the one line shown and recorded. */
+  describeError(e: unknown): string;
+  redact(text: string): string;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(e: Error): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ([resolve, reject] = [res, rej]));
+  promise.catch(() => undefined); // A failure is recorded where it happens; dependents only skip.
+  return { promise, resolve, reject };
+}
+
+class DependencyFailed extends Error {}
+
+export function plainOutput(): boolean {
+  return !process.stdout.isTTY || Boolean(process.env.CI) || process.env.TERM === 'dumb';
+}
+
+export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise<TaskRecord[]> {
+  const records = new Map<string, TaskRecord>(graph.tasks.map((t) => [t.id, { id: t.id, title: t.title, status: 'skipped' }]));
+  const finished = new Map<string, Deferred>(graph.tasks.map((t) => [t.id, deferred()]));
+
+  const listrTasks: ListrTask[] = graph.tasks.map((spec) => ({
+    title: `[${spec.id}] ${spec.title}`,
+    task: async (_ctx, task) => {
+      const rec = records.get(spec.id)!;
+      const mine = finished.get(spec.id)!;
+      if (hooks.done.has(spec.id)) {
+        rec.status = 'already-done';
+        mine.resolve();
+        task.skip(`[${spec.id}] done in an earlier run`);
+        return;
+      }
+      try {
+        await Promise.all(spec.deps.map((d) => finished.get(d)!.promise));
+      } catch (e) {
+        rec.status = hooks.signal.aborted ? 'interrupted' : 'skipped';
+        mine.reject(new DependencyFailed());
+        task.skip(`[${spec.id}] not started: ${hooks.signal.aborted ? 'interrupted' : 'a task it depends on did not finish'}`);
+        return;
+      }
+      if (hooks.signal.aborted) {
+        rec.status = 'interrupted';
+        mine.reject(new DependencyFailed());
+        task.skip(`[${spec.id}] not started: interrupted`);
+        return;
+      }
+      const started = Date.now();
+      rec.started_at = new Date(started).toISOString();
+      try {
+        const outcome = await hooks.run(spec, (m) => (task.output = hooks.redact(m)));
+        rec.status = 'succeeded';
+        rec.summary = outcome.summary && hooks.redact(outcome.summary);
+        if (rec.summary) task.title = `[${spec.id}] ${spec.title}: ${rec.summary}`;
+        mine.resolve();
+      } catch (e) {
+        rec.status = hooks.signal.aborted ? 'interrupted' : 'failed';
+        rec.error = hooks.describeError(e);
+        mine.reject(e as Error);
+        throw new Error(`[${spec.id}] ${rec.error}`);
+      } finally {
+        rec.finished_at = new Date().toISOString();
+        rec.duration_ms = Date.now() - started;
+      }
+    },
+    rendererOptions: { persistentOutput: false },
+  }));
+
+  const listr = new Listr(listrTasks, {
+    concurrent: true,
+    exitOnError: false,
+    registerSignalListeners: false,
+    collectErrors: false,
+    renderer: 'default',
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: true, collapseSkips: false, timer: undefined },
+    fallbackRenderer: 'verbose',
+    fallbackRendererCondition: plainOutput,
+    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, logTitleChange: false },
+  });
+  await listr.run().catch(() => undefined);
+  return graph.tasks.map((t) => records.get(t.id)!);
+}

@@ -1,0 +1,77 @@
+// The one module that opens PostgreSQL connections, ordinary and replication.
+// A connection never outlives the callback that asked for it.
+import pg from 'pg';
+import { readFileSync } from 'node:fs';
+import { parseConninfo } from '../plan/conninfo.js';
+import { OperationError } from '../errors.js';
+
+export type Client = pg.Client;
+
+const APPLICATION_NAME = 'pgedge-migrate';
+
+/** node-postgres settings from a libpq DSN; what the DSN leaves out comes from PG* variables and ~/.pgpass, as with libpq. */
+export function clientConfig(dsn: string, extra: Partial<pg.ClientConfig> = {}): pg.ClientConfig {
+  const info = parseConninfo(dsn);
+  const config: pg.ClientConfig = { application_name: info.application_name ?? APPLICATION_NAME, ...extra };
+  if (info.host ?? info.hostaddr) config.host = (info.hostaddr ?? info.host)!.split(',')[0];
+  if (info.port) config.port = Number(info.port.split(',')[0]);
+  if (info.user) config.user = info.user;
+  if (info.password) config.password = info.password;
+  if (info.dbname) config.database = info.dbname;
+  if (info.connect_timeout) config.connectionTimeoutMillis = Number(info.connect_timeout) * 1000;
+  else config.connectionTimeoutMillis = 15_000;
+  const sslmode = info.sslmode ?? process.env.PGSSLMODE;
+  if (sslmode && sslmode !== 'disable' && sslmode !== 'allow' && sslmode !== 'prefer') {
+    const verify = sslmode === 'verify-ca' || sslmode === 'verify-full';
+    const rootcert = info.sslrootcert ?? process.env.PGSSLROOTCERT;
+    config.ssl = { rejectUnauthorized: verify, ...(verify && rootcert ? { ca: readFileSync(rootcert, 'utf8') } : {}) };
+    if (sslmode === 'verify-ca' && config.ssl && typeof config.ssl === 'object') config.ssl.checkServerIdentity = () => undefined;
+  }
+  return config;
+}
+
+/** Where a DSN points, for messages: never includes the password. */
+export function describeEndpoint(dsn: string): string {
+  const info = parseConninfo(dsn);
+  return `${info.host ?? process.env.PGHOST ?? 'localhost'}:${info.port ?? process.env.PGPORT ?? 5432}/${info.dbname ?? process.env.PGDATABASE ?? info.user ?? ''}`;
+}
+
+export async function connect(dsn: string, label: string, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  const client = new pg.Client(clientConfig(dsn, extra));
+  // An error on an idle connection (server restart, network) must not crash the process.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e) {
+    await client.end().catch(() => undefined);
+    throw new OperationError(`cannot connect to ${label} (${describeEndpoint(dsn)}): ${(e as Error).message}`, 'Check the DSN, that the server is reachable from here, and pg_hba.conf.');
+  }
+  return client;
+}
+
+export async function withClient<T>(dsn: string, label: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(dsn, label);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A walsender connection (replication=database). It speaks the replication
+ * protocol's simple-query commands; node-postgres cannot bind parameters on it,
+ * so callers pass fully quoted text.
+ */
+export async function connectReplication(dsn: string, label: string): Promise<pg.Client> {
+  return connect(dsn, `${label} (replication connection)`, { replication: 'database' } as Partial<pg.ClientConfig>);
+}
+
+/** PostgreSQL's own error fields, so that messages say what the server said and where. */
+export function pgErrorText(e: unknown): string {
+  const err = e as { message?: string; code?: string; detail?: string; hint?: string };
+  let s = err.message ?? String(e);
+  if (err.detail) s += ` (${err.detail})`;
+  if (err.hint) s += ` Hint: ${err.hint}`;
+  return s;
+}

@@ -1,0 +1,63 @@
+// Reading where replication stands, on the source (slots) and on the nodes
+// (subscriptions). Used by catch-up, status and the cutover's waits.
+import type pg from 'pg';
+import { renderSql } from '../render/templates.js';
+
+export interface SlotState {
+  slot_name: string;
+  active: boolean;
+  confirmed_flush_lsn: string | null;
+  /** Bytes from confirmed_flush_lsn to the target (or the current position). */
+  lag_bytes: number | null;
+  /** WAL the slot keeps on the source's disk. */
+  retained_bytes: number | null;
+  wal_status?: string | null;
+}
+
+export async function readSlots(source: pg.Client, slots: string[], targetLsn: string | null): Promise<SlotState[]> {
+  const r = await source.query(renderSql('slot-lag.sql.hbs', { slots, target_lsn: targetLsn }));
+  return r.rows.map((row) => ({
+    slot_name: row.slot_name,
+    active: row.active,
+    confirmed_flush_lsn: row.confirmed_flush_lsn,
+    lag_bytes: row.lag_bytes === null ? null : Math.max(0, Number(row.lag_bytes)),
+    retained_bytes: row.retained_bytes === null ? null : Number(row.retained_bytes),
+  }));
+}
+
+export async function currentLsn(source: pg.Client): Promise<string> {
+  return (await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
+}
+
+export interface SubscriptionState {
+  exists: boolean;
+  enabled: boolean;
+  worker_pid: number | null;
+  received_lsn: string | null;
+  latest_end_lsn: string | null;
+  latest_end_time: Date | null;
+  last_msg_receipt_time: Date | null;
+}
+
+export async function readSubscription(node: pg.Client, subscription: string): Promise<SubscriptionState> {
+  const r = await node.query(
+    `SELECT s.subenabled, st.pid, st.received_lsn::text, st.latest_end_lsn::text, st.latest_end_time, st.last_msg_receipt_time
+       FROM pg_subscription s
+       LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
+      WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [subscription],
+  );
+  if (!r.rows.length) return { exists: false, enabled: false, worker_pid: null, received_lsn: null, latest_end_lsn: null, latest_end_time: null, last_msg_receipt_time: null };
+  const row = r.rows[0];
+  return { exists: true, enabled: row.subenabled, worker_pid: row.pid, received_lsn: row.received_lsn, latest_end_lsn: row.latest_end_lsn, latest_end_time: row.latest_end_time, last_msg_receipt_time: row.last_msg_receipt_time };
+}
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return '?';
+  if (n < 1024) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) [v, i] = [v / 1024, i + 1];
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

@@ -1,0 +1,56 @@
+// The run report: what ran, when, how long, what it found, and the commands
+// it ran. report.json for machines, report.md for people and job summaries.
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TaskRecord } from '../engine/scheduler.js';
+import type { Facts } from '../facts.js';
+import type { Redactor } from '../secrets.js';
+import { renderTemplate } from '../render/templates.js';
+
+export interface RunReport {
+  tool: 'pgedge-migrate';
+  version: string;
+  plan: string;
+  plan_file: string;
+  command: string;
+  status: 'succeeded' | 'failed';
+  /** Why the run ended early, when it did. */
+  outcome: 'completed' | 'nothing-to-do' | 'failed' | 'interrupted';
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  tasks: TaskRecord[];
+  facts: Facts;
+  lag?: { node: string; slot: string; lag_bytes: number | null; retained_bytes: number | null }[];
+  warnings: string[];
+  commands: { task: string; command: string }[];
+  error?: string;
+  next_steps?: string;
+  [extra: string]: unknown;
+}
+
+export function writeReport(runDir: string, report: RunReport, redactor: Redactor): { json: string; md: string } {
+  const safe = redactor.redactValue(report);
+  const json = join(runDir, 'report.json');
+  const md = join(runDir, 'report.md');
+  writeFileSync(json, JSON.stringify(safe, null, 2) + '\n');
+  const markdown = renderTemplate('report.md.hbs', {
+    ...safe,
+    error: safe.error ?? null,
+    next_steps: safe.next_steps ?? null,
+    lag: safe.lag ?? null,
+    taskRows: safe.tasks.map((t) => ({ ...t, duration: t.duration_ms === undefined ? '' : `${(t.duration_ms / 1000).toFixed(2)} s`, note: t.error ?? t.summary ?? '' })),
+    factsJson: JSON.stringify(safe.facts, null, 2),
+    extraJson: safe.cutover ? JSON.stringify(safe.cutover, null, 2) : null,
+  });
+  writeFileSync(md, markdown);
+  // GitHub Actions shows this file on the job's summary page.
+  if (process.env.GITHUB_STEP_SUMMARY) {
+    try {
+      appendFileSync(process.env.GITHUB_STEP_SUMMARY, markdown + '\n');
+    } catch {
+      // A summary that cannot be written must not fail a migration.
+    }
+  }
+  return { json, md };
+}

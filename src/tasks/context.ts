@@ -1,0 +1,44 @@
+// What a running task may use. Tasks reach databases and processes only
+// through this, so the engine can cancel, redact and record everything.
+import type pg from 'pg';
+import type { LoadedPlan } from '../plan/load.js';
+import type { ResolvedPlan } from '../plan/plan.js';
+import type { TaskSpec } from '../plan/graph.js';
+import type { Facts } from '../facts.js';
+import type { Redactor } from '../secrets.js';
+import type { Command } from '../render/commands.js';
+import type { TaskDescription } from '../render/describe.js';
+import type { Journal } from '../engine/journal.js';
+import type { RunResult } from '../exec/run-command.js';
+
+export interface TaskContext {
+  loaded: LoadedPlan;
+  plan: ResolvedPlan;
+  spec: TaskSpec;
+  facts: Facts;
+  journal: Journal;
+  runDir: string;
+  dumpDir: string;
+  redactor: Redactor;
+  signal: AbortSignal;
+  /** The task's steps, rendered with the current facts and the real secrets. */
+  describe(extra?: { cleanRestore?: boolean }): TaskDescription;
+  /** Progress shown under the task (redacted). */
+  progress(message: string): void;
+  warn(message: string): void;
+  /** A connection to 'source' or a node, closed when the task ends (or is cancelled). */
+  db(where: string): Promise<pg.Client>;
+  /** Runs a client program; its log goes to <runDir>/<logName>.log. */
+  run(cmd: Command, logName: string, opts?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
+  /** Resources that outlive one task (the snapshot anchor's connection). */
+  shared: Map<string, { close(): Promise<void> }>;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface TaskOutcome {
+  facts?: Partial<Facts>;
+  /** One line for the report: what happened, or what was found already there. */
+  summary?: string;
+}
+
+export type TaskRunner = (ctx: TaskContext) => Promise<TaskOutcome>;

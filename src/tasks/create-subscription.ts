@@ -1,0 +1,39 @@
+import type { TaskRunner } from './context.js';
+import { runSqlStep, lsnToBigInt } from './sql.js';
+import { OperationError } from '../errors.js';
+
+/**
+ * The subscription is created disabled and its origin set to the anchor's
+ * consistent point before it may stream: the dump already holds everything
+ * before that point. Safe to rerun: an origin that has moved past the anchor
+ * has streamed, and moving it back would apply changes twice.
+ */
+export const createSubscription: TaskRunner = async (ctx) => {
+  const r = ctx.spec.replication!;
+  const node = ctx.spec.node!;
+  const anchor = ctx.facts.anchor;
+  if (!anchor) throw new OperationError('no anchor position is recorded; the subscription cannot be positioned');
+  const client = await ctx.db(node);
+  const [create, advance] = ctx.describe().steps;
+  const existing = await client.query<{ subenabled: boolean; origin: string; remote_lsn: string | null }>(
+    `SELECT s.subenabled, 'pg_' || s.oid AS origin, o.remote_lsn::text AS remote_lsn
+       FROM pg_subscription s LEFT JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid
+      WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [r.subscription],
+  );
+  let summary = `created subscription ${r.subscription} (disabled)`;
+  if (existing.rows.length === 0) {
+    await runSqlStep(ctx, create);
+  } else {
+    const s = existing.rows[0];
+    summary = `subscription ${r.subscription} already exists`;
+    const moved = s.remote_lsn && s.remote_lsn !== '0/0' && lsnToBigInt(s.remote_lsn) >= lsnToBigInt(anchor.consistent_point);
+    if (s.subenabled || moved) {
+      return { facts: { origins: { ...ctx.facts.origins, [node]: s.origin } }, summary: `${summary}, origin ${s.origin} at ${s.remote_lsn ?? 'start'}` };
+    }
+  }
+  const res = await runSqlStep(ctx, advance);
+  if (res.rowCount !== 1) throw new OperationError(`subscription ${r.subscription} is not on ${node} after creating it`);
+  const origin = res.rows[0].origin as string;
+  return { facts: { origins: { ...ctx.facts.origins, [node]: origin } }, summary: `${summary}; origin ${origin} advanced to ${anchor.consistent_point}` };
+};

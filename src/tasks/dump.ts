@@ -1,0 +1,32 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TaskRunner } from './context.js';
+import { ANCHOR } from './export-snapshot.js';
+import { OperationError } from '../errors.js';
+
+/** A directory holding only what pg_dump -Fd writes (or nothing) may be replaced; anything else is the user's. */
+function isDumpDirectory(dir: string): boolean {
+  return readdirSync(dir).every((f) => f === 'toc.dat' || /^\d+\.dat(\.gz|\.lz4|\.zst)?$/.test(f) || f === 'blobs.toc' || /^blob_\d+\.dat/.test(f));
+}
+
+export const dump: TaskRunner = async (ctx) => {
+  const anchor = ctx.shared.get(ANCHOR);
+  if (!anchor || !ctx.facts.anchor) throw new OperationError('the snapshot anchor is not open in this run; the dump cannot be taken without it');
+  if (existsSync(ctx.dumpDir)) {
+    if (!isDumpDirectory(ctx.dumpDir)) {
+      throw new OperationError(`${ctx.dumpDir} exists and holds files pg_dump did not write`, 'Point dump.directory at an empty or new directory.');
+    }
+    // A dump cut off earlier is incomplete: it is retaken whole at the new anchor.
+    rmSync(ctx.dumpDir, { recursive: true, force: true });
+  }
+  const step = ctx.describe().steps[0];
+  if (step.type !== 'command') throw new Error('dump step is not a command');
+  const r = await ctx.run(step.command, 'pg_dump');
+  if (r.exitCode !== 0) {
+    throw new OperationError(`pg_dump exited ${r.exitCode}: ${r.tail.filter((l) => /error|fatal/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, 'pg_dump.log')}`);
+  }
+  // The snapshot has served its purpose; closing the connection drops the temporary slot.
+  await anchor.close();
+  ctx.shared.delete(ANCHOR);
+  return { summary: `dumped in ${(r.durationMs / 1000).toFixed(1)} s to ${ctx.dumpDir}` };
+};

@@ -58,6 +58,16 @@ program
     process.exitCode = await (await import('./status.js')).statusCommand(file, opts, out);
   });
 
+program
+  .command('abort')
+  .description('remove everything the migration created (subscriptions, slots, publications, a write freeze) and its journal; safe to repeat')
+  .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
+  .option('--drop-data', 'also drop the restored objects on the nodes (only when asked)')
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
+  });
+
 async function main(): Promise<number> {
   try {
     await program.parseAsync(process.argv);

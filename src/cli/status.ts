@@ -28,7 +28,9 @@ export async function statusCommand(file: string, opts: { json?: boolean }, out:
       const row: NodeStatus = { node: r.node, subscription: r.subscription, slot: r.slot, slot_state: slots.find((s) => s.slot_name === r.slot), lag_seconds: null };
       try {
         row.state = await withClient(n.dsn, `node ${r.node}`, (c) => readSubscription(c, r.subscription));
-        if (row.state.last_msg_receipt_time && row.state.latest_end_time) {
+        // Idle streams stop moving latest_end_time: no lag is no lag, however old the timestamp.
+        if (row.slot_state?.lag_bytes === 0) row.lag_seconds = 0;
+        else if (row.state.latest_end_time) {
           row.lag_seconds = Math.max(0, (Date.now() - new Date(row.state.latest_end_time).getTime()) / 1000);
         }
       } catch (e) {

@@ -110,6 +110,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
         done,
         signal,
         redact: (t) => redactor.redact(t),
+        write: opts.out,
         describeError: (e) => redactor.redact(e instanceof MigrateError ? e.message + (e.hint ? ` ${e.hint}` : '') : (e as Error)?.message ?? String(e)),
         run: (spec, progress) => runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands }),
       });
@@ -171,7 +172,7 @@ interface RunTaskEnv {
   runDir: string;
   dumpDir: string;
   shared: Map<string, { close(): Promise<void> }>;
-  progress: (m: string) => void;
+  progress: (m: string, fromChild?: boolean) => void;
   warnings: string[];
   commands: { task: string; command: string }[];
 }
@@ -214,7 +215,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     },
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });
-      return runCommand(cmd, { logFile: join(env.runDir, `${logName}.log`), redactor, signal, cwd: o?.cwd, env: o?.env, timeoutMs: o?.timeoutMs, onLine: (l) => env.progress(l.slice(0, 160)) });
+      return runCommand(cmd, { logFile: join(env.runDir, `${logName}.log`), redactor, signal, cwd: o?.cwd, env: o?.env, timeoutMs: o?.timeoutMs, onLine: (l) => env.progress(l.slice(0, 160), true) });
     },
     sleep: (ms) => new Promise((resolve) => {
       const t = setTimeout(resolve, ms);

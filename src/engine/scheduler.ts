@@ -1,9 +1,10 @@
 // Runs a task graph: every task starts as soon as its dependencies are done,
 // so independent tasks (the restores, the per-node steps) run at once. listr2
 // draws it: a live tree in a terminal, timestamped lines in CI.
-import { Listr, PRESET_TIMESTAMP, type ListrTask } from 'listr2';
+import { Listr, type ListrTask } from 'listr2';
 import type { TaskGraph, TaskSpec } from '../plan/graph.js';
 import type { TaskOutcome } from '../tasks/context.js';
+import { plainLines } from '../report/plain-lines.js';
 
 export type TaskStatus = 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted';
 
@@ -22,10 +23,12 @@ export interface SchedulerHooks {
   /** Already done in an earlier run (per the journal). */
   done: Set<string>;
   signal: AbortSignal;
-  run(spec: TaskSpec, progress: (message: string) => void): Promise<TaskOutcome>;
+  run(spec: TaskSpec, progress: (message: string, fromChild?: boolean) => void): Promise<TaskOutcome>;
   /** Turns an error into the one line shown and recorded. */
   describeError(e: unknown): string;
   redact(text: string): string;
+  /** Where plain progress lines go when output is not a terminal. */
+  write(text: string): void;
 }
 
 interface Deferred {
@@ -51,6 +54,7 @@ export function plainOutput(): boolean {
 export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise<TaskRecord[]> {
   const records = new Map<string, TaskRecord>(graph.tasks.map((t) => [t.id, { id: t.id, title: t.title, status: 'skipped' }]));
   const finished = new Map<string, Deferred>(graph.tasks.map((t) => [t.id, deferred()]));
+  const plain = plainOutput() ? plainLines(hooks.write) : undefined;
 
   const listrTasks: ListrTask[] = graph.tasks.map((spec) => ({
     title: `[${spec.id}] ${spec.title}`,
@@ -59,6 +63,7 @@ export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise
       const mine = finished.get(spec.id)!;
       if (hooks.done.has(spec.id)) {
         rec.status = 'already-done';
+        plain?.skipped(spec.id, 'done in an earlier run');
         mine.resolve();
         task.skip(`[${spec.id}] done in an earlier run`);
         return;
@@ -68,26 +73,36 @@ export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise
       } catch (e) {
         rec.status = hooks.signal.aborted ? 'interrupted' : 'skipped';
         mine.reject(new DependencyFailed());
-        task.skip(`[${spec.id}] not started: ${hooks.signal.aborted ? 'interrupted' : 'a task it depends on did not finish'}`);
+        const why = `not started: ${hooks.signal.aborted ? 'interrupted' : 'a task it depends on did not finish'}`;
+        plain?.skipped(spec.id, why);
+        task.skip(`[${spec.id}] ${why}`);
         return;
       }
       if (hooks.signal.aborted) {
         rec.status = 'interrupted';
         mine.reject(new DependencyFailed());
+        plain?.skipped(spec.id, 'not started: interrupted');
         task.skip(`[${spec.id}] not started: interrupted`);
         return;
       }
       const started = Date.now();
       rec.started_at = new Date(started).toISOString();
+      plain?.start(spec.id, spec.title);
+      const progress = (m: string, fromChild = false) => {
+        if (!plain) task.output = hooks.redact(m);
+        else if (!fromChild) plain.progress(spec.id, hooks.redact(m));
+      };
       try {
-        const outcome = await hooks.run(spec, (m) => (task.output = hooks.redact(m)));
+        const outcome = await hooks.run(spec, progress);
         rec.status = 'succeeded';
         rec.summary = outcome.summary && hooks.redact(outcome.summary);
         if (rec.summary) task.title = `[${spec.id}] ${spec.title}: ${rec.summary}`;
+        plain?.done(spec.id, rec.summary, Date.now() - started);
         mine.resolve();
       } catch (e) {
         rec.status = hooks.signal.aborted ? 'interrupted' : 'failed';
         rec.error = hooks.describeError(e);
+        plain?.failed(spec.id, rec.error);
         mine.reject(e as Error);
         throw new Error(`[${spec.id}] ${rec.error}`);
       } finally {
@@ -103,11 +118,8 @@ export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise
     exitOnError: false,
     registerSignalListeners: false,
     collectErrors: false,
-    renderer: 'default',
+    renderer: plain ? 'silent' : 'default',
     rendererOptions: { collapseSubtasks: false, showErrorMessage: true, collapseSkips: false, timer: undefined },
-    fallbackRenderer: 'verbose',
-    fallbackRendererCondition: plainOutput,
-    fallbackRendererOptions: { timestamp: PRESET_TIMESTAMP, logTitleChange: false },
   });
   await listr.run().catch(() => undefined);
   return graph.tasks.map((t) => records.get(t.id)!);

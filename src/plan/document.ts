@@ -1,9 +1,9 @@
 // A parsed YAML plan that still knows where every value came from, so that a
 // problem found in the data (by ajv or by a rule) is reported at its line and
 // column in the file the user wrote.
-import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Node as YamlNode, isPair } from 'yaml';
+import { Document, isMap, isScalar, isSeq, LineCounter, Parser, parseDocument, Scalar, visit, type Node as YamlNode, isPair } from 'yaml';
 import { parse as parseYamlValue } from 'yaml';
-import { interpolate } from './env.js';
+import { interpolate, type EnvReferenceError } from './env.js';
 import type { Problem } from './problem.js';
 
 export type Path = (string | number)[];
@@ -12,6 +12,8 @@ export class PlanDocument {
   private readonly lines = new LineCounter();
   readonly doc: Document;
   readonly problems: Problem[] = [];
+  /** Values left as written because a reference in them failed: already reported, so nothing else is said about them. */
+  private readonly unresolved = new Set<YamlNode>();
 
   constructor(
     readonly file: string,
@@ -19,7 +21,9 @@ export class PlanDocument {
   ) {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, strict: true });
     for (const e of [...this.doc.errors, ...this.doc.warnings]) {
-      this.problemAt(e.pos[0], yamlMessage(e.code, e.message), 'error');
+      const open = e.code === 'MISSING_CHAR' && /quote/.test(e.message) ? openingQuote(text, e.pos[0]) : undefined;
+      if (open) this.problemAt(open.offset, `YAML: the string that starts here has no closing ${open.quote}`, 'error');
+      else this.problemAt(e.pos[0], yamlMessage(e.code, e.message), 'error');
     }
   }
 
@@ -33,13 +37,35 @@ export class PlanDocument {
       Scalar: (key, node) => {
         if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
         const { value, errors } = interpolate(node.value, env);
-        const quoted = node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE;
-        const start = (node.range?.[0] ?? 0) + (quoted ? 1 : 0);
-        for (const e of errors) this.problemAt(start + (node.type === Scalar.PLAIN || quoted ? e.index : 0), e.message, 'error');
-        if (errors.length) return;
+        if (errors.length) {
+          this.unresolved.add(node);
+          for (const offset of this.referenceOffsets(node, errors)) this.problemAt(offset.at, offset.message, 'error');
+          return;
+        }
         node.value = node.type === Scalar.PLAIN ? plainScalar(value) : value;
       },
     });
+  }
+
+  /**
+   * File offsets of a scalar's bad references. The error indices are into the
+   * value, which differs from the source once quotes, escapes, folding or a
+   * block's indentation are involved; the same references found in the source
+   * text itself give exact positions.
+   */
+  private referenceOffsets(node: Scalar, errors: EnvReferenceError[]): { at: number; message: string }[] {
+    const [start, end] = node.range ?? [0, 0];
+    const inSource = interpolate(this.text.slice(start, end), {}).errors;
+    // With an empty environment every reference without a default is an error
+    // in the source; the value's errors are among them, in the same order.
+    const matched: number[] = [];
+    let j = 0;
+    for (const e of errors) {
+      while (j < inSource.length && inSource[j].message !== e.message) j++;
+      if (j >= inSource.length) return errors.map((x) => ({ at: start, message: x.message }));
+      matched.push(inSource[j++].index);
+    }
+    return errors.map((e, i) => ({ at: start + matched[i], message: e.message }));
   }
 
   toJS(): unknown {
@@ -61,6 +87,7 @@ export class PlanDocument {
   }
 
   problem(path: Path, message: string, opts: { key?: boolean; severity?: 'error' | 'warning' } = {}): void {
+    if (!opts.key && path.length && this.unresolved.has(this.doc.getIn(path, true) as YamlNode)) return;
     const { line, col } = this.locate(path, opts);
     this.problems.push({ file: this.file, line, col, message, severity: opts.severity ?? 'error' });
   }
@@ -87,6 +114,22 @@ export class PlanDocument {
     const { line, col } = this.lines.linePos(offset);
     this.problems.push({ file: this.file, line, col, message, severity });
   }
+}
+
+/** The quote that opens the quoted scalar a "missing closing quote" error ends in, where the user must look. */
+function openingQuote(text: string, end: number): { offset: number; quote: string } | undefined {
+  let best: { offset: number; quote: string } | undefined;
+  const walk = (t: unknown): void => {
+    if (Array.isArray(t)) return t.forEach(walk);
+    if (!t || typeof t !== 'object') return;
+    const tok = t as { type?: string; offset?: number; source?: string };
+    if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && tok.offset !== undefined && tok.offset < end && (!best || tok.offset > best.offset)) {
+      best = { offset: tok.offset, quote: tok.source![0] };
+    }
+    for (const v of Object.values(tok)) if (v && typeof v === 'object') walk(v);
+  };
+  for (const token of new Parser().parse(text)) walk(token);
+  return best;
 }
 
 /** `jobs: ${JOBS:-8}` should be the number 8, as if the value had been written in place. */

@@ -115,10 +115,11 @@ function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
   return t;
 }
 
-/** Task ids and phase names a hook may name, per stage. */
+/** Task ids, phase names and stage names a hook may name, per stage. */
 export function hookTargets(plan: ResolvedPlan): Map<string, Stage> {
   const out = new Map<string, Stage>();
   for (const stage of ['apply', 'cutover'] as const) {
+    out.set(stage, stage);
     for (const p of PHASES[stage]) out.set(p, stage);
     for (const task of (stage === 'apply' ? applyTasks : cutoverTasks)(plan)) out.set(task.id, stage);
   }
@@ -129,16 +130,19 @@ export function buildGraph(plan: ResolvedPlan, stage: Stage): TaskGraph {
   const tasks = stage === 'apply' ? applyTasks(plan) : cutoverTasks(plan);
   plan.hooks.forEach((hook, index) => {
     const target = (hook.before ?? hook.after)!;
-    const members = tasks.filter((t) => t.id === target || (t.phase === target && t.kind !== 'hook'));
+    // A target is a task, a phase (its tasks), or a stage, apply or cutover (all its tasks).
+    const members = tasks.filter((t) => t.id === target || ((t.phase === target || t.stage === target) && t.kind !== 'hook'));
     if (members.length === 0) return;
     const memberIds = new Set(members.map((m) => m.id));
     const id = `hook:${index + 1}`;
     const title = `Hook ${hook.name ? `"${hook.name}"` : index + 1} ${hook.before ? 'before' : 'after'} ${target}`;
     const spec: TaskSpec = { id, kind: 'hook', stage, phase: members[0].phase, title, deps: [], hookIndex: index };
     if (hook.after) {
-      spec.deps = [...memberIds];
+      // Hooks after the same target run in the order they are written.
+      const earlier = tasks.filter((t) => t.kind === 'hook' && plan.hooks[t.hookIndex!].after === target).map((t) => t.id);
+      spec.deps = [...memberIds, ...earlier];
       // Whatever follows the target waits for the hook too: "after X" holds at X's place in the graph.
-      for (const t of tasks) if (!memberIds.has(t.id) && t.deps.some((d) => memberIds.has(d))) t.deps.push(id);
+      for (const t of tasks) if (!memberIds.has(t.id) && !earlier.includes(t.id) && t.deps.some((d) => memberIds.has(d))) t.deps.push(id);
     } else {
       spec.deps = [...new Set(members.flatMap((m) => m.deps).filter((d) => !memberIds.has(d)))];
       for (const m of members) if (!m.deps.some((d) => memberIds.has(d))) m.deps.push(id);

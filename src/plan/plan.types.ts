@@ -267,7 +267,7 @@ export interface Action2 {
   timeout_seconds?: number;
 }
 /**
- * An action attached before or after a task (publication:n1, dump, restore:n2, catch-up...) or a phase (prepare, snapshot, restore, subscribe, catch-up, cutover...). Exactly one of before and after, and exactly one of run and sql.
+ * An action attached before or after a task (publication:n1, dump, restore:n2, catch-up... as `migrate plan` lists them), a phase (prepare, snapshot, restore, subscribe, catch-up; ready, freeze, drain, sequences, check, switch, cleanup) or a whole stage (apply, cutover). Hooks on the same side of the same target run in the order written. Exactly one of before and after, and exactly one of run and sql.
  */
 export interface Hook {
   /**

@@ -72,7 +72,7 @@ function checkDsn(doc: PlanDocument, dsn: string, path: (string | number)[]): vo
 function identifier(doc: PlanDocument, name: string, path: (string | number)[], what: string): void {
   const bytes = Buffer.byteLength(name, 'utf8');
   if (bytes > NAMEDATALEN) {
-    doc.problem(path, `${what} "${name}" is ${bytes} bytes; PostgreSQL names are at most ${NAMEDATALEN} bytes and longer ones are silently truncated`);
+    doc.problem(path, `${labelOf(path)}: ${what} "${name}" is ${bytes} bytes; PostgreSQL names are at most ${NAMEDATALEN} bytes and longer ones are silently truncated`);
   }
 }
 
@@ -80,7 +80,7 @@ function unique(doc: PlanDocument, entries: [string, (string | number)[]][], wha
   const first = new Map<string, (string | number)[]>();
   for (const [value, path] of entries) {
     const prior = first.get(value);
-    if (prior) doc.problem(path, `duplicate ${what} "${value}" (first at ${labelOf(prior)})${why ? `: ${why}` : ''}`);
+    if (prior) doc.problem(path, `${labelOf(path)}: duplicate ${what} "${value}" (first at ${labelOf(prior)})${why ? `: ${why}` : ''}`);
     else first.set(value, path);
   }
 }
@@ -106,7 +106,21 @@ function checkCutover(plan: ResolvedPlan, doc: PlanDocument): void {
   }
   for (const key of ['freeze_hook', 'unfreeze_hook', 'switch_hook'] as const) {
     const a = c[key];
-    if (a) exactlyOne(doc, ['cutover', key], { ...a }, ['run', 'sql']);
+    if (!a) continue;
+    exactlyOne(doc, ['cutover', key], { ...a }, ['run', 'sql']);
+    checkOn(doc, ['cutover', key], a, plan.nodes.map((n) => n.name));
+  }
+}
+
+/** Where an action's sql runs must exist; on means nothing to a shell command. */
+function checkOn(doc: PlanDocument, path: (string | number)[], a: { run?: string; on?: string }, nodeNames: string[]): void {
+  const on = a.on ?? 'source';
+  if (on !== 'source' && on !== 'nodes' && !nodeNames.includes(on)) {
+    const guess = closest(on, ['source', 'nodes', ...nodeNames]);
+    doc.problem([...path, 'on'], `${labelOf([...path, 'on'])}: "${on}" is not source, nodes, or a node name${guess ? ` (did you mean "${guess}"?)` : ''}`);
+  }
+  if (a.run && doc.rawValue([...path, 'on']) !== undefined) {
+    doc.problem([...path, 'on'], `${labelOf([...path, 'on'])}: applies to sql only; a run command runs on the machine running migrate`, { severity: 'warning' });
   }
 }
 
@@ -123,12 +137,7 @@ function checkHooks(plan: ResolvedPlan, doc: PlanDocument, nodeNames: string[]):
         doc.problem(at(k), `hooks[${i}].${k}: no task or phase "${target}"${guess ? ` (did you mean "${guess}"?)` : ''}; see \`migrate plan\` for task ids`);
       }
     }
-    if (h.on !== 'source' && h.on !== 'nodes' && !nodeNames.includes(h.on)) {
-      doc.problem(at('on'), `hooks[${i}].on: "${h.on}" is not source, nodes, or a node name`);
-    }
-    if (h.run && doc.rawValue(at('on')) !== undefined) {
-      doc.problem(at('on'), `hooks[${i}].on: applies to sql hooks; a run hook runs on the machine running migrate`, { severity: 'warning' });
-    }
+    checkOn(doc, ['hooks', i], h, nodeNames);
   });
 }
 

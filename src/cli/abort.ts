@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { loadPlan, stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
+import { Journal } from '../engine/journal.js';
+import { acquireLock } from '../engine/lock.js';
+import { withClient, pgErrorText } from '../pg/connect.js';
+import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/teardown.js';
+import { unfreezeWrites, type FreezeState } from '../pg/write-freeze.js';
+import { redactorFor } from '../engine/run-stage.js';
+import { runCommand } from '../exec/run-command.js';
+import { hookCommand } from '../render/commands.js';
+import { dropRestoredObjects } from '../pg/drop-restored.js';
+
+/**
+ * `migrate abort PLAN`: removes everything the migration created, so that the
+ * source is as it was before apply. Goes on past a failure (an unreachable
+ * node) and says loudly what it could not remove. Idempotent.
+ */
+export async function abortCommand(file: string, opts: { stateDir?: string; dropData?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const loaded = loadPlan(file);
+  const { plan } = loaded;
+  const state = planStateDir(loaded, opts.stateDir);
+  const redactor = redactorFor(loaded);
+  const lock = acquireLock(state, 'abort', plan.name);
+  const removed: string[] = [];
+  const failures: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<boolean | void>) => {
+    try {
+      if ((await fn()) !== false) removed.push(what);
+    } catch (e) {
+      failures.push(redactor.redact(`${what}: ${pgErrorText(e)}`));
+    }
+  };
+  try {
+    const journal = existsSync(Journal.file(state)) ? Journal.open(state, plan.name) : undefined;
+    const freeze = journal?.facts.freeze as FreezeState | undefined;
+    if (freeze) {
+      await attempt(`write freeze on the source database ${freeze.database}`, () => withClient(plan.source.dsn, 'the source', (c) => unfreezeWrites(c, freeze)));
+      if (plan.cutover.unfreeze_hook?.run) {
+        await attempt('freeze hook (unfreeze_hook ran)', async () => {
+          const r = await runCommand(hookCommand(plan.cutover.unfreeze_hook!.run!), { logFile: `${state}/abort-unfreeze.log`, redactor, signal: new AbortController().signal, cwd: loaded.dir });
+          if (r.exitCode !== 0) throw new Error(`unfreeze_hook exited ${r.exitCode}`);
+        });
+      }
+    }
+    for (const r of plan.replication) {
+      const node = plan.nodes.find((n) => n.name === r.node)!;
+      await attempt(`subscription ${r.subscription} on ${r.node}`, () => withClient(node.dsn, `node ${r.node}`, (c) => detachAndDropSubscription(c, r.subscription)));
+    }
+    await withClient(plan.source.dsn, 'the source', async (source) => {
+      for (const r of plan.replication) await attempt(`slot ${r.slot} on the source`, () => dropSlot(source, r.slot));
+      for (const r of plan.replication) await attempt(`publication ${r.publication} on the source`, () => dropPublication(source, r.publication));
+    }).catch((e) => failures.push(redactor.redact(`the source: ${pgErrorText(e)}`)));
+    if (opts.dropData) {
+      const dump = planDumpDir(loaded, state);
+      for (const n of plan.nodes) {
+        await attempt(`restored objects on ${n.name}`, () => dropRestoredObjects(plan, n.name, dump, redactor));
+      }
+    }
+    if (failures.length === 0) {
+      journal?.remove();
+      if (journal) removed.push(`the journal ${Journal.file(state)}`);
+    }
+  } finally {
+    lock.release();
+  }
+  for (const r of removed) out(`removed ${r}\n`);
+  if (!removed.length && !failures.length) out('nothing to remove: no subscription, slot or publication of this plan exists\n');
+  if (failures.length) {
+    for (const f of failures) err(`could not remove ${f}\n`);
+    const slots = plan.replication.map((r) => r.slot).join(', ');
+    err(`!! abort is incomplete. Any of the slots ${slots} still on the source holds WAL until dropped: fix the cause and run \`migrate abort ${file}\` again.\n`);
+    return 1;
+  }
+  out(`the source is as it was before apply${opts.dropData ? '; the nodes are emptied of the restored objects' : ''}\n`);
+  return 0;
+}

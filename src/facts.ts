@@ -17,7 +17,9 @@ export interface Facts {
   caught_up_lsn?: string;
   /** Source position at the write freeze. */
   frozen_lsn?: string;
-  /** The database setting the freeze replaced, restored by unfreeze. */
-  read_only_before?: string | null;
+  /** Present while writes are frozen on the source (what unfreeze needs to undo it). */
+  freeze?: { database: string; read_only_before: string | null; frozen_at: string; hook: boolean };
+  /** When the application was switched to the nodes: the cutover's point of no return. */
+  switched_at?: string;
   [key: string]: unknown;
 }

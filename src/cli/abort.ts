@@ -4,10 +4,8 @@ import { Journal } from '../engine/journal.js';
 import { acquireLock } from '../engine/lock.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/teardown.js';
-import { unfreezeWrites, type FreezeState } from '../pg/write-freeze.js';
 import { redactorFor } from '../engine/run-stage.js';
-import { runCommand } from '../exec/run-command.js';
-import { hookCommand } from '../render/commands.js';
+import { unfreezeSource } from '../tasks/unfreeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 
 /**
@@ -32,15 +30,11 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
   };
   try {
     const journal = existsSync(Journal.file(state)) ? Journal.open(state, plan.name) : undefined;
-    const freeze = journal?.facts.freeze as FreezeState | undefined;
-    if (freeze) {
-      await attempt(`write freeze on the source database ${freeze.database}`, () => withClient(plan.source.dsn, 'the source', (c) => unfreezeWrites(c, freeze)));
-      if (plan.cutover.unfreeze_hook?.run) {
-        await attempt('freeze hook (unfreeze_hook ran)', async () => {
-          const r = await runCommand(hookCommand(plan.cutover.unfreeze_hook!.run!), { logFile: `${state}/abort-unfreeze.log`, redactor, signal: new AbortController().signal, cwd: loaded.dir });
-          if (r.exitCode !== 0) throw new Error(`unfreeze_hook exited ${r.exitCode}`);
-        });
-      }
+    if (journal?.facts.freeze && journal.facts.switched_at) {
+      err(`the source stays read-only: writes were switched to the nodes at ${journal.facts.switched_at}, and a write to the source now would be lost. If you really want it writable: ALTER DATABASE ... RESET default_transaction_read_only\n`);
+    } else if (journal?.facts.freeze) {
+      const db = journal.facts.freeze.database;
+      await attempt(`write freeze on the source database ${db}`, async () => void (await unfreezeSource(loaded, journal, redactor, state)));
     }
     for (const r of plan.replication) {
       const node = plan.nodes.find((n) => n.name === r.node)!;

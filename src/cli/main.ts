@@ -59,6 +59,15 @@ program
   });
 
 program
+  .command('cutover')
+  .description('freeze writes on the source, wait for every node, set sequences, check, switch, then drop the replication objects; reports the write downtime')
+  .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./cutover.js')).cutoverCommand(file, opts, out, err);
+  });
+
+program
   .command('abort')
   .description('remove everything the migration created (subscriptions, slots, publications, a write freeze) and its journal; safe to repeat')
   .argument('<plan>', 'plan file (YAML)')

@@ -95,6 +95,12 @@ export class Journal {
     this.save();
   }
 
+  /** Facts that must be durable before the task ends (a write freeze, before it takes effect). */
+  record(facts: Partial<Facts>): void {
+    Object.assign(this.data.facts, facts);
+    this.save();
+  }
+
   forget(ids: string[]): void {
     for (const id of ids) delete this.data.tasks[id];
     this.save();

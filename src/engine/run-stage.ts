@@ -35,7 +35,7 @@ export interface StageOptions {
   /** Message on failure or interruption: how to resume or give up. */
   nextSteps: (outcome: 'failed' | 'interrupted') => string;
   /** Tasks of the graph to run again even if journaled done. */
-  redo?: (graph: TaskSpec[]) => string[];
+  redo?: (graph: TaskSpec[], journal: Journal) => string[];
 }
 
 export interface StageResult {
@@ -97,7 +97,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
     journal = Journal.open(state, plan.name);
     const graph = buildGraph(plan, stage);
     await opts.before?.({ journal, redactor, signal });
-    const redo = opts.redo?.(graph.tasks) ?? [];
+    const redo = opts.redo?.(graph.tasks, journal) ?? [];
     if (redo.length) journal.forget(redo);
     const done = journal.doneSet(graph.tasks);
     if (done.size === graph.tasks.length) {
@@ -203,6 +203,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     describe: (extra) => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, cleanRestore: extra?.cleanRestore }),
     progress: env.progress,
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
+    record: (facts) => journal.record(facts),
     db: async (where) => {
       const existing = clients.get(where);
       if (existing) return existing;

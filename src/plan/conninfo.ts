@@ -19,32 +19,49 @@ export function parseConninfo(dsn: string): Conninfo {
   return isUri(dsn) ? parseUri(dsn.trim()) : parseKeyValue(dsn);
 }
 
+/**
+ * The parts of a URI as libpq splits them (conninfo_uri_parse_options): the
+ * user information runs to the first '@' before any '/', so a password may hold
+ * '?', ':' or ',' unencoded; the hosts run to the first '/' or '?'.
+ */
+function uriParts(dsn: string): { scheme: string; userinfo?: string; hosts: string; path?: string; query?: string } {
+  const scheme = URI.exec(dsn)![0];
+  let rest = dsn.slice(scheme.length);
+  let userinfo: string | undefined;
+  const designator = /[@/]/.exec(rest);
+  if (designator?.[0] === '@') {
+    userinfo = rest.slice(0, designator.index);
+    rest = rest.slice(designator.index + 1);
+  }
+  const hostEnd = /[/?]/.exec(rest);
+  const hosts = hostEnd ? rest.slice(0, hostEnd.index) : rest;
+  rest = hostEnd ? rest.slice(hostEnd.index) : '';
+  let path: string | undefined;
+  if (rest.startsWith('/')) {
+    const q = rest.indexOf('?');
+    path = q >= 0 ? rest.slice(1, q) : rest.slice(1);
+    rest = q >= 0 ? rest.slice(q) : '';
+  }
+  return { scheme, userinfo, hosts, path, query: rest.startsWith('?') ? rest.slice(1) : undefined };
+}
+
 function parseUri(dsn: string): Conninfo {
   const out: Conninfo = {};
-  let rest = dsn.replace(URI, '');
-  const q = rest.indexOf('?');
-  const query = q >= 0 ? rest.slice(q + 1) : '';
-  if (q >= 0) rest = rest.slice(0, q);
-  const slash = rest.indexOf('/');
-  const authority = slash >= 0 ? rest.slice(0, slash) : rest;
-  if (slash >= 0 && rest.length > slash + 1) out.dbname = decode(rest.slice(slash + 1));
-  const at = authority.lastIndexOf('@');
-  const hosts = at >= 0 ? authority.slice(at + 1) : authority;
-  if (at >= 0) {
-    const userinfo = authority.slice(0, at);
+  const { userinfo, hosts, path, query } = uriParts(dsn);
+  if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
-    if (colon >= 0) {
-      out.user = decode(userinfo.slice(0, colon));
-      out.password = decode(userinfo.slice(colon + 1));
-    } else if (userinfo) out.user = decode(userinfo);
+    const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    if (user) out.user = decode(user, 'user name');
+    if (colon >= 0 && colon + 1 < userinfo.length) out.password = decode(userinfo.slice(colon + 1), 'password');
   }
+  if (path) out.dbname = decode(path, 'database name');
   if (hosts) {
     const hostList: string[] = [];
     const portList: string[] = [];
     for (const hp of hosts.split(',')) {
       const m = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(hp);
       if (!m) throw new ConninfoError(`cannot read host "${hp}"`);
-      hostList.push(decode(m[1].replace(/^\[|\]$/g, '')));
+      hostList.push(decode(m[1].replace(/^\[|\]$/g, ''), 'host'));
       portList.push(m[2] ?? '');
     }
     if (hostList.some(Boolean)) out.host = hostList.join(',');
@@ -55,17 +72,19 @@ function parseUri(dsn: string): Conninfo {
       if (!kv) continue;
       const eq = kv.indexOf('=');
       if (eq < 0) throw new ConninfoError(`URI parameter "${kv}" has no value`);
-      out[decode(kv.slice(0, eq))] = decode(kv.slice(eq + 1));
+      const key = decode(kv.slice(0, eq), 'parameter name');
+      out[key] = decode(kv.slice(eq + 1), `value of ${key}`);
     }
   }
   return out;
 }
 
-function decode(s: string): string {
+/** Percent-decoding; the message names the part, never its text, which may be a password. */
+function decode(s: string, what: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new ConninfoError(`bad percent-encoding in "${s}"`);
+    throw new ConninfoError(`bad percent-encoding in the ${what}`);
   }
 }
 
@@ -73,6 +92,7 @@ function parseKeyValue(dsn: string): Conninfo {
   const out: Conninfo = {};
   let i = 0;
   const n = dsn.length;
+  let previous: string | undefined;
   const skipSpace = () => {
     while (i < n && /\s/.test(dsn[i])) i++;
   };
@@ -83,7 +103,11 @@ function parseKeyValue(dsn: string): Conninfo {
     while (i < n && /[A-Za-z0-9_]/.test(dsn[i])) i++;
     const key = dsn.slice(keyStart, i);
     skipSpace();
-    if (!key || dsn[i] !== '=') throw new ConninfoError(`expected key=value at "${dsn.slice(keyStart, keyStart + 20)}"`);
+    if (!key || dsn[i] !== '=') {
+      // Not quoting the text: after an unquoted password with a space, it is the password.
+      const after = previous ? `, after the value of ${previous} (quote values that contain spaces: ${previous}='...')` : '';
+      throw new ConninfoError(`expected keyword=value at character ${keyStart + 1}${after}`);
+    }
     i++;
     skipSpace();
     let value = '';
@@ -102,6 +126,7 @@ function parseKeyValue(dsn: string): Conninfo {
       }
     }
     out[key] = value;
+    previous = key;
   }
   return out;
 }
@@ -113,14 +138,24 @@ export function formatKeyValue(info: Conninfo): string {
     .join(' ');
 }
 
-/** The same string with its password shown as ****, in the form it was written. */
+// Keywords whose values are secrets: the password, and the passphrase of the client's SSL key.
+const SECRET_KEYS = '(?:ssl)?password';
+
+/** The same string with its passwords shown as ****, in the form it was written. */
 export function redactConninfo(dsn: string): string {
   if (isUri(dsn)) {
-    return dsn
-      .replace(/^(postgres(?:ql)?:\/\/[^:@/?]*:)([^@/?]*)(@)/i, `$1${REDACTED}$3`)
-      .replace(/([?&]password=)[^&]*/i, `$1${REDACTED}`);
+    const lead = dsn.length - dsn.trimStart().length;
+    const { scheme, userinfo } = uriParts(dsn.trim());
+    let out = dsn;
+    const colon = userinfo?.indexOf(':') ?? -1;
+    if (userinfo !== undefined && colon >= 0 && colon + 1 < userinfo.length) {
+      const at = lead + scheme.length + colon + 1;
+      out = out.slice(0, at) + REDACTED + out.slice(at + userinfo.length - colon - 1);
+    }
+    return out.replace(new RegExp(`([?&]${SECRET_KEYS}=)[^&]*`, 'gi'), `$1${REDACTED}`);
   }
-  return dsn.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)/i, `$1${REDACTED}`);
+  // Every occurrence (libpq takes the last), quoted or not; an unquoted value may hold backslash escapes.
+  return dsn.replace(new RegExp(`((?:^|\\s)${SECRET_KEYS}\\s*=\\s*)('(?:[^'\\\\]|\\\\.)*'?|(?:\\\\.|[^\\s\\\\])+)`, 'gi'), `$1${REDACTED}`);
 }
 
 /** The password (if any) and the rest, for passing the password by PGPASSWORD, never on a command line. */

@@ -38,10 +38,9 @@ export function validatePlanText(text: string, file: string, env: Record<string,
   if (obj.cutover && typeof obj.cutover === 'object' && (obj.cutover as Record<string, unknown>).sequences === undefined) {
     (obj.cutover as Record<string, unknown>).sequences = {};
   }
-  const schemaOk = checkSchema(obj, doc);
-  // Rules read the plan's structure; on a plan the schema rejected they would
-  // report noise, so they run only on one it accepted.
-  if (schemaOk) checkRules(obj as unknown as ResolvedPlan, doc);
+  // Rules read the plan's structure; where the schema rejected that structure
+  // they would report noise (or trip over it), so they run only when it holds.
+  if (checkSchema(obj, doc).rulesCanRun) checkRules(obj as unknown as ResolvedPlan, doc);
   const problems = doc.problems.sort(byPosition);
   const errors = problems.filter((p) => p.severity === 'error');
   return { plan: errors.length ? undefined : (obj as unknown as ResolvedPlan), problems };

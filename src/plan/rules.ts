@@ -45,7 +45,7 @@ export function checkRules(plan: ResolvedPlan, doc: PlanDocument): void {
   unique(doc, plan.replication.map((r, i) => [r.publication, ['replication', i, 'publication']]), 'publication name');
 
   if (plan.publish.schemas && plan.publish.tables) {
-    doc.problem(['publish', 'tables'], 'publish: give schemas or tables, not both');
+    doc.problem(['publish', 'tables'], 'publish: give schemas or tables, not both', { key: true });
   }
   plan.publish.schemas?.forEach((s, i) => identifier(doc, s, ['publish', 'schemas', i], 'schema name'));
   plan.publish.tables?.forEach((t, i) => {
@@ -134,7 +134,7 @@ function checkHooks(plan: ResolvedPlan, doc: PlanDocument, nodeNames: string[]):
       const target = h[k];
       if (target !== undefined && !targets.has(target)) {
         const guess = closest(target, [...targets.keys()]);
-        doc.problem(at(k), `hooks[${i}].${k}: no task or phase "${target}"${guess ? ` (did you mean "${guess}"?)` : ''}; see \`migrate plan\` for task ids`);
+        doc.problem(at(k), `hooks[${i}].${k}: no task, phase or stage "${target}"${guess ? ` (did you mean "${guess}"?)` : ''}; see \`migrate plan\` for task ids`);
       }
     }
     checkOn(doc, ['hooks', i], h, nodeNames);

@@ -19,12 +19,26 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-/** Validates (and fills defaults into) `data`; reports every schema error on `doc`. */
-export function checkSchema(data: unknown, doc: PlanDocument): boolean {
+// Sections the cross-field rules never read: an error there leaves the data
+// the rules read as the schema describes it, so they can still run and the
+// user sees every problem at once.
+const NOT_READ_BY_RULES = new Set(['version', 'name', 'state_dir', 'dump', 'restore', 'tools', 'catch_up']);
+
+/**
+ * Validates (and fills defaults into) `data`; reports every schema error on
+ * `doc`. `rulesCanRun`: the errors, if any, leave what the rules read intact.
+ */
+export function checkSchema(data: unknown, doc: PlanDocument): { valid: boolean; rulesCanRun: boolean } {
   const validate = validator();
-  if (validate(data)) return true;
+  if (validate(data)) return { valid: true, rulesCanRun: true };
+  const errors = validate.errors ?? [];
+  const rulesCanRun = errors.every((e) => {
+    const path = toPath(e.instancePath);
+    if (path.length === 0) return e.keyword === 'additionalProperties' || (e.keyword === 'required' && NOT_READ_BY_RULES.has((e.params as { missingProperty: string }).missingProperty));
+    return NOT_READ_BY_RULES.has(String(path[0]));
+  });
   const seen = new Set<string>();
-  for (const e of validate.errors ?? []) {
+  for (const e of errors) {
     const problem = describe(e);
     if (!problem) continue;
     const id = `${problem.path.join('/')}|${problem.message}`;
@@ -32,7 +46,7 @@ export function checkSchema(data: unknown, doc: PlanDocument): boolean {
     seen.add(id);
     doc.problem(problem.path, problem.message, { key: problem.key });
   }
-  return false;
+  return { valid: false, rulesCanRun };
 }
 
 function toPath(instancePath: string): Path {

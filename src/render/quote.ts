@@ -2,10 +2,15 @@
 // PostgreSQL's quote_ident and quote_literal, so what the runbook shows is what
 // the server would have produced itself.
 
-const SAFE_IDENT = /^[a-z_][a-z0-9_$]*$/;
+// quote_ident leaves a name bare only when it is lower case letters, digits
+// and underscores, not starting with a digit. '$' is legal in a bare name but
+// quote_ident quotes it all the same (ruleutils.c quote_identifier).
+const SAFE_IDENT = /^[a-z_][a-z0-9_]*$/;
 
-// Words that quote_ident() quotes even when lower case (reserved and
-// type/function-name keywords); a bare one would not parse as a name.
+// Words that quote_ident() quotes even when lower case (every keyword that is
+// not unreserved: pg_get_keywords() where catcode <> 'U'); a bare one would not
+// parse as a name. PostgreSQL 15's list plus those 16 added (system_user,
+// json_*), so the SQL parses on either; quoting one of those on 15 is harmless.
 const RESERVED = new Set(
   (
     'all analyse analyze and any array as asc asymmetric authorization binary both case cast check collate collation ' +

@@ -15,7 +15,9 @@ export function commandLine(step: Extract<Step, { type: 'command' }>): string {
   const c = step.command;
   const env = Object.keys(c.env).map((k) => `${k}=****`);
   if (c.program === '/bin/sh' && c.argv[0] === '-c') return c.argv[1];
-  return [...env, shellLine([c.program, ...c.argv])].join(' ');
+  // The password went to PGPASSWORD; an sslpassword has no variable and stays in --dbname.
+  const argv = c.argv.map((a) => (a.startsWith('--dbname=') ? `--dbname=${redactConninfo(a.slice('--dbname='.length))}` : a));
+  return [...env, shellLine([c.program, ...argv])].join(' ');
 }
 
 export function stepHeading(plan: ResolvedPlan, step: Step): string {

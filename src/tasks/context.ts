@@ -26,6 +26,8 @@ export interface TaskContext {
   /** Progress shown under the task (redacted). */
   progress(message: string): void;
   warn(message: string): void;
+  /** Makes facts durable now, before the task ends (a kill after this keeps them). */
+  record(facts: Partial<Facts>): void;
   /** A connection to 'source' or a node, closed when the task ends (or is cancelled). */
   db(where: string): Promise<pg.Client>;
   /** Runs a client program; its log goes to <runDir>/<logName>.log. */

@@ -11,8 +11,15 @@ import { addToReplicationSet } from './add-to-replication-set.js';
 import { enableSubscription } from './enable-subscription.js';
 import { catchUp } from './catch-up.js';
 import { hook } from './hook.js';
+import { cutoverReady } from './cutover-ready.js';
+import { freezeWrites } from './freeze-writes.js';
+import { drain } from './drain.js';
+import { syncSequences } from './sync-sequences.js';
+import { quickCheck } from './quick-check.js';
+import { switchTraffic } from './switch.js';
+import { dropSubscription, dropSlots, dropPublications, vacuum } from './cleanup.js';
 
-export const RUNNERS: Partial<Record<TaskKind, TaskRunner>> = {
+export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
   'create-slot': createSlot,
   'export-snapshot': exportSnapshot,
@@ -23,4 +30,14 @@ export const RUNNERS: Partial<Record<TaskKind, TaskRunner>> = {
   'enable-subscription': enableSubscription,
   'catch-up': catchUp,
   hook,
+  'cutover-ready': cutoverReady,
+  'freeze-writes': freezeWrites,
+  drain,
+  'sync-sequences': syncSequences,
+  'quick-check': quickCheck,
+  switch: switchTraffic,
+  'drop-subscription': dropSubscription,
+  'drop-slots': dropSlots,
+  'drop-publications': dropPublications,
+  vacuum,
 };

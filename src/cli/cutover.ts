@@ -1,0 +1,58 @@
+import { loadPlan } from '../plan/load.js';
+import { formatProblem } from '../plan/problem.js';
+import { runStage } from '../engine/run-stage.js';
+import { unfreezeSource } from '../tasks/unfreeze.js';
+
+/** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
+export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const loaded = loadPlan(file);
+  for (const w of loaded.warnings) err(formatProblem(w) + '\n');
+  let unfrozeAfterFailure: string[] = [];
+  const result = await runStage(loaded, 'cutover', {
+    stateDir: opts.stateDir,
+    out,
+    err,
+    before: async ({ journal, redactor }) => {
+      if (journal.facts.freeze && !journal.facts.switched_at) {
+        err('A previous cutover stopped while writes were frozen: unfreezing the source before starting again.\n');
+        const undone = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
+        err(`${undone.join('; ')}\n`);
+      }
+    },
+    // Before the switch, a cutover is all or nothing: a rerun starts it over.
+    redo: (tasks, journal) => (journal.facts.switched_at ? [] : tasks.map((t) => t.id)),
+    onFailure: async ({ journal, redactor, warn }) => {
+      if (!journal.facts.freeze || journal.facts.switched_at) return;
+      try {
+        unfrozeAfterFailure = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
+      } catch (e) {
+        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or reset default_transaction_read_only on the database by hand.`);
+      }
+    },
+    after: async ({ journal, report, records }) => {
+      const f = journal.facts;
+      const freezeTask = records.find((r) => r.id === 'freeze');
+      const started = f.freeze?.frozen_at ?? freezeTask?.started_at;
+      const switchedAt = f.switched_at;
+      const end = switchedAt ?? (unfrozeAfterFailure.length ? report.finished_at : undefined);
+      const cutover = {
+        write_downtime_ms: started && end ? new Date(end).getTime() - new Date(started).getTime() : null,
+        freeze_started_at: started ?? null,
+        freeze_ended_at: end ?? null,
+        frozen_lsn: f.frozen_lsn ?? null,
+        switched_at: switchedAt ?? null,
+        source_left: switchedAt ? 'read-only (writes now go to the nodes)' : unfrozeAfterFailure.length ? 'writable again (cutover called off)' : 'unchanged',
+        steps: Object.fromEntries(records.filter((r) => r.duration_ms !== undefined).map((r) => [r.id, r.duration_ms])),
+      };
+      report.cutover = cutover;
+      if (report.status === 'succeeded' && report.outcome === 'completed') {
+        out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the freeze to the switch). The source stays read-only.\n`);
+      }
+    },
+    nextSteps: () =>
+      unfrozeAfterFailure.length
+        ? `The source is writable again and replication keeps running: nothing was lost. Fix the cause and run \`migrate cutover ${file}\` again.`
+        : `Run \`migrate cutover ${file}\` again to finish; \`migrate status ${file}\` shows where replication stands.`,
+  });
+  return result.exitCode;
+}

@@ -1,0 +1,24 @@
+import type { TaskRunner } from './context.js';
+import { readSlots, readSubscription, formatBytes } from '../pg/replication-state.js';
+import { OperationError } from '../errors.js';
+
+/** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
+export const cutoverReady: TaskRunner = async (ctx) => {
+  const { plan } = ctx;
+  if (!ctx.journal.data.completed.apply) {
+    throw new OperationError('apply has not finished for this plan', 'Run `migrate apply` first; cutover starts from nodes that are streaming and caught up.');
+  }
+  const problems: string[] = [];
+  const slots = await readSlots(await ctx.db('source'), plan.replication.map((r) => r.slot), null);
+  for (const r of plan.replication) {
+    const sub = await readSubscription(await ctx.db(r.node), r.subscription);
+    const slot = slots.find((s) => s.slot_name === r.slot);
+    if (!sub.exists) problems.push(`${r.node}: subscription ${r.subscription} is missing`);
+    else if (!sub.enabled) problems.push(`${r.node}: subscription ${r.subscription} is disabled`);
+    else if (!sub.worker_pid) problems.push(`${r.node}: no apply worker runs for ${r.subscription} (see the node's log)`);
+    if (!slot) problems.push(`${r.node}: slot ${r.slot} is missing on the source`);
+    else if ((slot.lag_bytes ?? Infinity) > plan.cutover.max_lag_bytes) problems.push(`${r.node}: ${formatBytes(slot.lag_bytes)} behind (cutover.max_lag_bytes is ${formatBytes(plan.cutover.max_lag_bytes)})`);
+  }
+  if (problems.length) throw new OperationError(`not ready to cut over: ${problems.join('; ')}`, 'Nothing was frozen. Check `migrate status`, then run cutover again.');
+  return { summary: `every node streaming; lag ${slots.map((s) => formatBytes(s.lag_bytes)).join(', ')}` };
+};

@@ -27,6 +27,8 @@ export interface JournalData {
   facts: Facts;
   /** Stages completed, e.g. apply finished at, cutover finished at. */
   completed: Partial<Record<Stage, string>>;
+  /** Client programs running now, so that a run killed outright leaves no orphan the next run does not end. */
+  children?: Record<string, { pid: number; program: string; started_at: string }>;
 }
 
 export class Journal {
@@ -99,6 +101,18 @@ export class Journal {
   record(facts: Partial<Facts>): void {
     Object.assign(this.data.facts, facts);
     this.save();
+  }
+
+  childStarted(task: string, pid: number, program: string): void {
+    (this.data.children ??= {})[task] = { pid, program, started_at: new Date().toISOString() };
+    this.save();
+  }
+
+  childEnded(task: string): void {
+    if (this.data.children?.[task]) {
+      delete this.data.children[task];
+      this.save();
+    }
   }
 
   forget(ids: string[]): void {

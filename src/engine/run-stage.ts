@@ -1,7 +1,8 @@
 // One run of a stage (apply, cutover): lock, journal, run directory, the task
 // graph, signals, and the report, whatever happens.
 import { mkdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { endOrphans } from './orphans.js';
 import type pg from 'pg';
 import type { LoadedPlan } from '../plan/load.js';
 import { stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
@@ -95,6 +96,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   const shared = new Map<string, { close(): Promise<void> }>();
   try {
     journal = Journal.open(state, plan.name);
+    for (const m of await endOrphans(journal)) warnings.push(m);
     const graph = buildGraph(plan, stage);
     await opts.before?.({ journal, redactor, signal });
     const redo = opts.redo?.(graph.tasks, journal) ?? [];
@@ -216,7 +218,20 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     },
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });
-      return runCommand(cmd, { logFile: join(env.runDir, `${logName}.log`), redactor, signal, cwd: o?.cwd, env: o?.env, timeoutMs: o?.timeoutMs, onLine: (l) => env.progress(l.slice(0, 160), true) });
+      try {
+        return await runCommand(cmd, {
+          logFile: join(env.runDir, `${logName}.log`),
+          redactor,
+          signal,
+          cwd: o?.cwd,
+          env: o?.env,
+          timeoutMs: o?.timeoutMs,
+          onSpawn: (pid) => journal.childStarted(spec.id, pid, basename(cmd.program)),
+          onLine: (l) => env.progress(l.slice(0, 160), true),
+        });
+      } finally {
+        journal.childEnded(spec.id);
+      }
     },
     sleep: (ms) => new Promise((resolve) => {
       const t = setTimeout(resolve, ms);

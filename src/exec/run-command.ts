@@ -14,6 +14,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
+  /** Called once the child exists, with its pid. */
+  onSpawn?: (pid: number) => void;
   /** Called with each redacted output line, for progress. */
   onLine?: (line: string) => void;
 }
@@ -52,6 +54,7 @@ export async function runCommand(cmd: Command, opts: RunOptions): Promise<RunRes
       stdout: ['pipe'],
       stderr: ['pipe'],
     });
+    if (child.pid) opts.onSpawn?.(child.pid);
     splitLines(child.stdout!, lineOf('stdout'));
     splitLines(child.stderr!, lineOf('stderr'));
     const r = await child;

@@ -61,7 +61,7 @@ export class PlanDocument {
     const matched: number[] = [];
     let j = 0;
     for (const e of errors) {
-      while (j < inSource.length && inSource[j].message !== e.message) j++;
+      while (j < inSource.length && inSource[j].reference !== e.reference) j++;
       if (j >= inSource.length) return errors.map((x) => ({ at: start, message: x.message }));
       matched.push(inSource[j++].index);
     }

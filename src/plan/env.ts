@@ -5,6 +5,8 @@
 export interface EnvReferenceError {
   /** Offset of the reference inside the string. */
   index: number;
+  /** The reference as written: `${NAME}`, or `${` when unterminated. */
+  reference: string;
   message: string;
 }
 
@@ -20,20 +22,20 @@ export function interpolate(
   const value = text.replace(REF, (match, body: string | undefined, index: number) => {
     if (match === '$$') return '$';
     if (body === undefined) {
-      errors.push({ index, message: 'unterminated ${ reference (write $$ for a literal $)' });
+      errors.push({ index, reference: match, message: 'unterminated ${ reference (write $$ for a literal $)' });
       return match;
     }
     const sep = body.indexOf(':-');
     const name = sep >= 0 ? body.slice(0, sep) : body;
     if (!NAME.test(name)) {
-      errors.push({ index, message: `"\${${body}}" is not a variable reference: use \${NAME} or \${NAME:-default}` });
+      errors.push({ index, reference: match, message: `"\${${body}}" is not a variable reference: use \${NAME} or \${NAME:-default}` });
       return match;
     }
     names.push(name);
     const v = env[name];
     if (v !== undefined && v !== '') return v;
     if (sep >= 0) return body.slice(sep + 2);
-    errors.push({ index, message: `environment variable ${name} is not set (write \${${name}:-default} for a default)` });
+    errors.push({ index, reference: match, message: `environment variable ${name} is ${v === '' ? 'empty' : 'not set'} (write \${${name}:-default} for a default)` });
     return match;
   });
   return { value, errors, names };

@@ -140,7 +140,9 @@ export function buildGraph(plan: ResolvedPlan, stage: Stage): TaskGraph {
     if (hook.after) {
       // Hooks after the same target run in the order they are written.
       const earlier = tasks.filter((t) => t.kind === 'hook' && plan.hooks[t.hookIndex!].after === target).map((t) => t.id);
-      spec.deps = [...memberIds, ...earlier];
+      // Waiting for the target's last tasks is waiting for all of it.
+      const last = members.filter((m) => !members.some((o) => o.deps.includes(m.id))).map((m) => m.id);
+      spec.deps = [...last, ...earlier];
       // Whatever follows the target waits for the hook too: "after X" holds at X's place in the graph.
       for (const t of tasks) if (!memberIds.has(t.id) && !earlier.includes(t.id) && t.deps.some((d) => memberIds.has(d))) t.deps.push(id);
     } else {

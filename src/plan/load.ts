@@ -30,7 +30,8 @@ export function validatePlanText(text: string, file: string, env: Record<string,
   doc.interpolateEnv(env);
   const data = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    doc.problem([], 'a plan is a YAML mapping (version, name, source, nodes, replication...)');
+    const what = data === null || data === undefined ? 'the plan is empty' : Array.isArray(data) ? 'the plan is a list' : 'the plan is a single value';
+    doc.problem([], `${what}: a plan is a YAML mapping (version, name, source, nodes, replication...)`);
     return { problems: doc.problems };
   }
   const obj = data as Record<string, unknown>;

@@ -95,7 +95,7 @@ function checkCutover(plan: ResolvedPlan, doc: PlanDocument): void {
     doc.problem(['cutover', 'freeze'], `cutover.freeze: "${c.freeze}" needs cutover.freeze_hook`);
   }
   if (c.freeze_hook && !c.unfreeze_hook) {
-    doc.problem(['cutover', 'freeze_hook'], 'cutover.freeze_hook: needs cutover.unfreeze_hook, so that a failed cutover can let writes through again');
+    doc.problem(['cutover', 'freeze_hook'], 'cutover.freeze_hook: needs cutover.unfreeze_hook, so that a failed cutover can let writes through again', { key: true });
   }
   const writers = plan.nodes.length;
   if (c.sequences?.strategy === 'copy' && writers > 1 && !c.sequences.allow_copy_on_multi_master) {

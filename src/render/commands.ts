@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { parseConninfo, formatKeyValue, redactConninfo } from '../plan/conninfo.js';
 import type { ResolvedPlan } from '../plan/plan.js';
+import { quoteIdent, quoteQualified } from './quote.js';
 
 export interface Command {
   program: string;
@@ -25,8 +26,11 @@ export function dumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): 
   const c = connection(plan.source.dsn);
   const argv = [`--dbname=${c.dbname}`, `--snapshot=${snapshot}`, '--format=directory', `--jobs=${plan.dump.jobs}`, `--file=${dir}`, '--no-publications', '--no-subscriptions', '--verbose'];
   if (plan.dump.compress !== undefined) argv.push(`--compress=${plan.dump.compress}`);
-  for (const s of plan.publish.schemas ?? []) argv.push(`--schema=${s}`);
-  for (const t of plan.publish.tables ?? []) argv.push(`--table=${t}`);
+  // pg_dump reads --schema and --table as patterns: unquoted letters fold to
+  // lower case and * ? . are special. Quoted as identifiers they match exactly
+  // the names the publications carry.
+  for (const s of plan.publish.schemas ?? []) argv.push(`--schema=${quoteIdent(s)}`);
+  for (const t of plan.publish.tables ?? []) argv.push(`--table=${quoteQualified(t)}`);
   return { program: toolPath(plan, 'pg_dump'), argv, env: c.env };
 }
 

@@ -77,6 +77,40 @@ program
     process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
   });
 
+const sandbox = program
+  .command('sandbox')
+  .description('a local source and two nodes to try migrate on: up, down, or the whole demo');
+
+sandbox
+  .command('up')
+  .description('start a source and two nodes on loopback with a sample database and a gentle write load')
+  .option('--dir <dir>', 'where the sandbox keeps its state and env file', '.sandbox')
+  .option('--pg-bin <dir>', 'PostgreSQL server binaries (default: PG_BIN, pg_config --bindir, /usr/lib/postgresql/*/bin)')
+  .option('--no-load', 'start no write load')
+  .option('--rate <tps>', 'write load in transactions per second', '50')
+  .action(async (opts) => {
+    process.exitCode = await (await import('./sandbox.js')).sandboxUpCommand(opts, out);
+  });
+
+sandbox
+  .command('down')
+  .description('stop and remove the sandbox')
+  .option('--dir <dir>', 'the sandbox directory', '.sandbox')
+  .action(async (opts) => {
+    process.exitCode = (await import('./sandbox.js')).sandboxDownCommand(opts, out);
+  });
+
+sandbox
+  .command('demo')
+  .description('the whole journey on a fresh sandbox: validate, check, apply, status, verify, cutover; then removes the sandbox and keeps the reports')
+  .option('--dir <dir>', 'the sandbox directory', '.sandbox')
+  .option('--reports <dir>', 'where the run reports are kept', 'demo-reports')
+  .option('--pg-bin <dir>', 'PostgreSQL server binaries')
+  .option('--keep', 'leave the sandbox running afterwards')
+  .action(async (opts) => {
+    process.exitCode = await (await import('./sandbox.js')).sandboxDemoCommand(opts, out);
+  });
+
 async function main(): Promise<number> {
   try {
     await program.parseAsync(process.argv);

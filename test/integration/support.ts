@@ -1,0 +1,97 @@
+// What the integration tests share beyond the cluster harness: running the
+// real CLI, writing plans, and waiting for replication to settle.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Cluster } from '../harness/index.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+export const SAMPLE_SCHEMA = readFileSync(join(ROOT, 'templates', 'sandbox', 'schema.sql'), 'utf8');
+export const SAMPLE_LOAD = readFileSync(join(ROOT, 'templates', 'sandbox', 'write-load.pgbench'), 'utf8');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: opts.cwd, env: { ...process.env, CI: '1', ...opts.env }, timeout: opts.timeoutMs ?? 240_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const e = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+        resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, signal: e?.signal ?? null, stdout, stderr });
+      },
+    );
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `pgm-${prefix}-`));
+}
+
+export interface PlanSpec {
+  name: string;
+  source: Cluster;
+  nodes: Cluster[];
+  db: string;
+  extra?: string;
+}
+
+/** A plan whose passwords come from the environment, as the README tells users to write them. */
+export function writePlan(dir: string, spec: PlanSpec): { file: string; env: Record<string, string> } {
+  const env: Record<string, string> = { SOURCE_PASSWORD: spec.source.password };
+  const tag = spec.name.replace(/-/g, '_');
+  const lines = [
+    '# yaml-language-server: $schema=../../schemas/plan.schema.json',
+    'version: 1',
+    `name: ${spec.name}`,
+    'source:',
+    `  dsn: postgresql://postgres:\${SOURCE_PASSWORD}@127.0.0.1:${spec.source.port}/${spec.db}`,
+    'nodes:',
+    ...spec.nodes.flatMap((n, i) => {
+      env[`N${i + 1}_PASSWORD`] = n.password;
+      return [`  - name: n${i + 1}`, `    dsn: host=127.0.0.1 port=${n.port} dbname=${spec.db} user=postgres password=\${N${i + 1}_PASSWORD}`];
+    }),
+    'replication:',
+    ...spec.nodes.flatMap((_, i) => [`  - node: n${i + 1}`, `    publication: ${tag}_pub${i + 1}`, `    slot: ${tag}_slot${i + 1}`, `    subscription: ${tag}_sub${i + 1}`]),
+    'dump:',
+    '  jobs: 2',
+    'restore:',
+    '  jobs: 2',
+    'catch_up:',
+    '  timeout_seconds: 120',
+    spec.extra ?? '',
+  ];
+  const file = join(dir, `${spec.name}.yaml`);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return { file, env };
+}
+
+/** Waits until every slot of the database has confirmed the source position read once now. */
+export async function waitForSlots(source: Cluster, db: string, timeoutMs = 60_000): Promise<void> {
+  const [{ lsn }] = await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn', [], db);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const rows = await source.query<{ behind: number }>(
+      `SELECT count(*)::int AS behind FROM pg_replication_slots s JOIN pg_database d ON d.datname = s.database
+        WHERE s.database = $1 AND NOT s.temporary AND (s.confirmed_flush_lsn IS NULL OR s.confirmed_flush_lsn < $2::pg_lsn)`,
+      [db, lsn],
+      db,
+    );
+    if (rows[0].behind === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`slots of ${db} did not reach ${lsn} within ${timeoutMs} ms`);
+}
+
+export async function slotNames(source: Cluster): Promise<string[]> {
+  return (await source.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots ORDER BY 1')).map((r) => r.slot_name);
+}

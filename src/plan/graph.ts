@@ -128,30 +128,67 @@ export function hookTargets(plan: ResolvedPlan): Map<string, Stage> {
 
 export function buildGraph(plan: ResolvedPlan, stage: Stage): TaskGraph {
   const tasks = stage === 'apply' ? applyTasks(plan) : cutoverTasks(plan);
+  // The tasks each hook placed so far is attached to.
+  const attachedTo = new Map<string, { ids: Set<string>; before: boolean }>();
   plan.hooks.forEach((hook, index) => {
     const target = (hook.before ?? hook.after)!;
     // A target is a task, a phase (its tasks), or a stage, apply or cutover (all its tasks).
-    const members = tasks.filter((t) => t.id === target || ((t.phase === target || t.stage === target) && t.kind !== 'hook'));
-    if (members.length === 0) return;
+    const targeted = tasks.filter((t) => t.kind !== 'hook' && (t.id === target || t.phase === target || t.stage === target));
+    if (targeted.length === 0) return;
+    const targetIds = new Set(targeted.map((m) => m.id));
+    // Hooks attached inside the target belong to it: "after restore" waits for a
+    // hook after restore:n1 too. Only a hook before the very same target stays
+    // outside, so that hooks on one side of one target run in the order written.
+    const inside = (id: string): boolean => {
+      const a = attachedTo.get(id);
+      if (!a || ![...a.ids].every((x) => targetIds.has(x))) return false;
+      return !(hook.before && a.before && a.ids.size === targetIds.size);
+    };
+    const members = tasks.filter((t) => targetIds.has(t.id) || inside(t.id));
     const memberIds = new Set(members.map((m) => m.id));
     const id = `hook:${index + 1}`;
     const title = `Hook ${hook.name ? `"${hook.name}"` : index + 1} ${hook.before ? 'before' : 'after'} ${target}`;
-    const spec: TaskSpec = { id, kind: 'hook', stage, phase: members[0].phase, title, deps: [], hookIndex: index };
+    const phase = (hook.after ? targeted[targeted.length - 1] : targeted[0]).phase;
+    const spec: TaskSpec = { id, kind: 'hook', stage, phase, title, deps: [], hookIndex: index };
+    // Edges to or from tasks outside the target must keep their side of it
+    // (a hook placed earlier may sit between two of its tasks), or the graph
+    // gets a cycle.
     if (hook.after) {
-      // Hooks after the same target run in the order they are written.
-      const earlier = tasks.filter((t) => t.kind === 'hook' && plan.hooks[t.hookIndex!].after === target).map((t) => t.id);
+      const upstream = closure(tasks, memberIds, 'deps');
       // Waiting for the target's last tasks is waiting for all of it.
-      const last = members.filter((m) => !members.some((o) => o.deps.includes(m.id))).map((m) => m.id);
-      spec.deps = [...last, ...earlier];
+      spec.deps = members.filter((m) => !members.some((o) => o.deps.includes(m.id))).map((m) => m.id);
       // Whatever follows the target waits for the hook too: "after X" holds at X's place in the graph.
-      for (const t of tasks) if (!memberIds.has(t.id) && !earlier.includes(t.id) && t.deps.some((d) => memberIds.has(d))) t.deps.push(id);
+      for (const t of tasks) {
+        if (!memberIds.has(t.id) && !upstream.has(t.id) && t.deps.some((d) => memberIds.has(d))) t.deps.push(id);
+      }
     } else {
-      spec.deps = [...new Set(members.flatMap((m) => m.deps).filter((d) => !memberIds.has(d)))];
+      const downstream = closure(tasks, memberIds, 'dependents');
+      spec.deps = [...new Set(members.flatMap((m) => m.deps).filter((d) => !memberIds.has(d) && !downstream.has(d)))];
       for (const m of members) if (!m.deps.some((d) => memberIds.has(d))) m.deps.push(id);
     }
     tasks.push(spec);
+    attachedTo.set(id, { ids: targetIds, before: Boolean(hook.before) });
   });
   return { stage, tasks: topologicalOrder(tasks) };
+}
+
+/** Every task the given ones depend on (deps), or that depends on them (dependents), transitively; the given ones excluded. */
+function closure(tasks: TaskSpec[], from: Set<string>, direction: 'deps' | 'dependents'): Set<string> {
+  const next = new Map<string, string[]>();
+  for (const t of tasks) {
+    if (direction === 'deps') next.set(t.id, t.deps);
+    else for (const d of t.deps) next.set(d, [...(next.get(d) ?? []), t.id]);
+  }
+  const seen = new Set<string>();
+  const stack = [...from];
+  while (stack.length) {
+    for (const n of next.get(stack.pop()!) ?? []) {
+      if (seen.has(n) || from.has(n)) continue;
+      seen.add(n);
+      stack.push(n);
+    }
+  }
+  return seen;
 }
 
 /** Stable order: a task comes after its dependencies, otherwise in the order it was declared. */

@@ -59,13 +59,25 @@ export function checkRules(plan: ResolvedPlan, doc: PlanDocument): void {
 function checkDsn(doc: PlanDocument, dsn: string, path: (string | number)[]): void {
   try {
     const info = parseConninfo(dsn);
-    const raw = doc.rawValue(path);
-    if (info.password && raw !== undefined && !raw.includes('${')) {
+    if (info.password && passwordWrittenDown(doc.rawValue(path))) {
       doc.problem(path, `${labelOf(path)}: a password is written in the plan file; use \${ENV_VAR}, ~/.pgpass or PGPASSWORD so it never reaches git`, { severity: 'warning' });
     }
   } catch (e) {
     if (e instanceof ConninfoError) doc.problem(path, `${labelOf(path)}: not a valid connection string: ${e.message}`);
     else throw e;
+  }
+}
+
+/** Whether the DSN as written in the file holds a password of its own, not one from ${...}. */
+function passwordWrittenDown(raw: string | undefined): boolean {
+  if (raw === undefined) return false;
+  // Each reference stands for some value; a password that is not one is literal.
+  const marker = 'ENVREF';
+  try {
+    const password = parseConninfo(raw.replace(/\$\$|\$\{[^}]*\}/g, (m) => (m === '$$' ? '$' : marker))).password;
+    return password !== undefined && !password.includes(marker);
+  } catch {
+    return false;
   }
 }
 

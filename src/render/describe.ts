@@ -6,6 +6,7 @@ import type { ResolvedPlan } from '../plan/plan.js';
 import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
+import { quoteLiteral } from './quote.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
 
 /** Where SQL runs: 'source' or a node's name. */
@@ -68,7 +69,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'create-publication':
       return {
         steps: [{ type: 'sql', on: 'source', sql: renderSql('create-publication.sql.hbs', { publication: r!.publication, publish: plan.publish }) }],
-        check: { text: 'The publication exists.', on: 'source', sql: `SELECT pubname, puballtables FROM pg_publication WHERE pubname = '${r!.publication.replaceAll("'", "''")}';` },
+        check: { text: 'The publication exists.', on: 'source', sql: `SELECT pubname, puballtables FROM pg_publication WHERE pubname = ${quoteLiteral(r!.publication)};` },
       };
     case 'create-slot':
       return {
@@ -123,7 +124,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'enable-subscription':
       return {
         steps: [{ type: 'sql', on: node!, sql: renderSql('enable-subscription.sql.hbs', { subscription: r!.subscription }) }],
-        check: { text: 'An apply worker runs for the subscription (pid not null) and the log shows no errors.', on: node, sql: `SELECT subname, pid, received_lsn, latest_end_lsn FROM pg_stat_subscription WHERE subname = '${r!.subscription.replaceAll("'", "''")}';` },
+        check: { text: 'An apply worker runs for the subscription (pid not null) and the log shows no errors.', on: node, sql: `SELECT subname, pid, received_lsn, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(r!.subscription)};` },
       };
     case 'catch-up':
       return {

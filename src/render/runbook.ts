@@ -18,11 +18,24 @@ const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   },
 };
 
-function mermaidId(id: string): string {
-  return id.replace(/[^A-Za-z0-9_]/g, '_');
+/** Mermaid node ids, readable and distinct: nodes n-1 and n_1 would otherwise both give restore_n_1. */
+function mermaidIds(): (id: string) => string {
+  const byTask = new Map<string, string>();
+  const taken = new Set<string>();
+  return (id) => {
+    let m = byTask.get(id);
+    if (m) return m;
+    const base = id.replace(/[^A-Za-z0-9_]/g, '_');
+    m = base;
+    for (let i = 2; taken.has(m); i++) m = `${base}_${i}`;
+    byTask.set(id, m);
+    taken.add(m);
+    return m;
+  };
 }
 
 function mermaid(plan: ResolvedPlan): string[] {
+  const mermaidId = mermaidIds();
   const lines: string[] = [];
   for (const stage of ['apply', 'cutover'] as Stage[]) {
     const g = buildGraph(plan, stage);

@@ -1,0 +1,320 @@
+import { describe, it, expect } from 'vitest';
+import { join } from 'node:path';
+import { renderSql, renderTemplate, TemplateError } from '../../src/render/templates.js';
+import { describeTask, subscriptionConnection, type DescribeContext } from '../../src/render/describe.js';
+import { dumpCommand, restoreCommand, vacuumCommand } from '../../src/render/commands.js';
+import { commandLine } from '../../src/render/steps.js';
+import { renderPlanText } from '../../src/render/plan-text.js';
+import { renderRunbook } from '../../src/render/runbook.js';
+import { buildGraph } from '../../src/plan/graph.js';
+import type { ResolvedPlan } from '../../src/plan/plan.js';
+import { EXAMPLE_PLAN, FIXTURES, PASSWORDS, TEST_ENV, planFromFile } from './support.js';
+
+const example = planFromFile(EXAMPLE_PLAN);
+const everyOption = planFromFile(join(FIXTURES, 'valid', 'every-option.yaml'));
+const pgedge = planFromFile(join(FIXTURES, 'valid', 'pgedge-nodes.yaml'));
+const DUMP_DIR = '/var/backups/app';
+
+function ctx(plan: ResolvedPlan, reveal = false): DescribeContext {
+  return { plan, dumpDir: DUMP_DIR, facts: {}, reveal };
+}
+
+function describeById(plan: ResolvedPlan, id: string, reveal = false) {
+  const spec = [...buildGraph(plan, 'apply').tasks, ...buildGraph(plan, 'cutover').tasks].find((t) => t.id === id)!;
+  return describeTask(spec, ctx(plan, reveal));
+}
+
+function expectNoPassword(text: string): void {
+  for (const p of PASSWORDS) expect(text).not.toContain(p);
+  expect(text).not.toContain(encodeURIComponent('n1 Secret-2'));
+}
+
+describe('create-publication', () => {
+  it('FOR ALL TABLES by default', () => {
+    expect(renderSql('create-publication.sql.hbs', { publication: 'pgedge_pub_1', publish: {} })).toBe('CREATE PUBLICATION pgedge_pub_1\n  FOR ALL TABLES;');
+  });
+
+  it('FOR TABLES IN SCHEMA, each schema quoted as needed', () => {
+    expect(renderSql('create-publication.sql.hbs', { publication: 'pgedge_pub_1', publish: { schemas: ['public', 'Sales'] } })).toBe(
+      'CREATE PUBLICATION pgedge_pub_1\n  FOR TABLES IN SCHEMA public, "Sales";',
+    );
+  });
+
+  it('FOR TABLE, each part of each name quoted as needed', () => {
+    expect(renderSql('create-publication.sql.hbs', { publication: 'pgedge_pub_1', publish: { tables: ['public.orders', 'Sales.Order Lines', 'public.user'] } })).toBe(
+      'CREATE PUBLICATION pgedge_pub_1\n  FOR TABLE public.orders, "Sales"."Order Lines", public."user";',
+    );
+  });
+
+  it('a publication named My "Pub"', () => {
+    expect(renderSql('create-publication.sql.hbs', { publication: 'My "Pub"', publish: {} })).toBe('CREATE PUBLICATION "My ""Pub"""\n  FOR ALL TABLES;');
+  });
+
+  it('from a plan, through describeTask', () => {
+    const d = describeById(everyOption, 'publication:n1');
+    expect(d.steps).toEqual([{ type: 'sql', on: 'source', sql: 'CREATE PUBLICATION "My ""Pub"""\n  FOR TABLE sales.orders, "Sales"."Order Lines";' }]);
+    expect(d.check!.sql).toBe(`SELECT pubname, puballtables FROM pg_publication WHERE pubname = 'My "Pub"';`);
+  });
+});
+
+describe('create-subscription', () => {
+  it('disabled, without copying data or creating a slot, on the slot made for it', () => {
+    expect(renderSql('create-subscription.sql.hbs', { subscription: 'pgedge_sub01', publication: 'pgedge_pub_1', slot: 'pgedge_newrep01', connection: "host=src dbname=app user=rep password='it''s'" })).toBe(
+      [
+        'CREATE SUBSCRIPTION pgedge_sub01',
+        "  CONNECTION 'host=src dbname=app user=rep password=''it''''s'''",
+        '  PUBLICATION pgedge_pub_1',
+        "  WITH (copy_data = false, create_slot = false, enabled = false, connect = true, slot_name = 'pgedge_newrep01');",
+      ].join('\n'),
+    );
+  });
+
+  it('its CONNECTION is redacted for printing and revealed only for running', () => {
+    const shown = describeById(example, 'subscription:n1', false).steps[0];
+    const run = describeById(example, 'subscription:n1', true).steps[0];
+    expect(shown).toMatchObject({ type: 'sql', on: 'n1' });
+    expect(shown.type === 'sql' && shown.sql).toBe(
+      [
+        'CREATE SUBSCRIPTION pgedge_sub01',
+        "  CONNECTION 'postgresql://migrator:****@source.example.com:5432/app?sslmode=require'",
+        '  PUBLICATION pgedge_pub_1',
+        "  WITH (copy_data = false, create_slot = false, enabled = false, connect = true, slot_name = 'pgedge_newrep01');",
+      ].join('\n'),
+    );
+    expect(run.type === 'sql' && run.sql).toContain(`CONNECTION '${TEST_ENV.SOURCE_DSN}'`);
+  });
+
+  it("the CONNECTION is the node's source_dsn, else the source's subscriber_dsn, else its dsn", () => {
+    expect(subscriptionConnection(everyOption, 'n1', true)).toBe('host=10.0.0.5 dbname=app user=replicator');
+    expect(subscriptionConnection(everyOption, 'n2', true)).toBe('host=source.internal dbname=app user=replicator password=changeme');
+    expect(subscriptionConnection(everyOption, 'n2', false)).toBe('host=source.internal dbname=app user=replicator password=****');
+    expect(subscriptionConnection(example, 'n2', true)).toBe(TEST_ENV.SOURCE_DSN);
+  });
+
+  it("is followed by advancing the origin to the anchor's consistent point", () => {
+    const steps = describeTask(buildGraph(example, 'apply').tasks.find((t) => t.id === 'subscription:n2')!, {
+      ...ctx(example),
+      facts: { anchor: { slot: 'a', consistent_point: '0/3000060', snapshot: '00000003-00000002-1' } },
+    }).steps;
+    expect(steps[1]).toEqual({
+      type: 'sql',
+      on: 'n2',
+      note: expect.any(String),
+      sql: [
+        "SELECT pg_replication_origin_advance('pg_' || s.oid, '0/3000060'::pg_lsn), 'pg_' || s.oid AS origin",
+        '  FROM pg_subscription s',
+        " WHERE s.subname = 'pgedge_sub02'",
+        '   AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database());',
+      ].join('\n'),
+    });
+  });
+});
+
+describe('the other templates, exactly', () => {
+  it.each([
+    ['create-slot.sql.hbs', { slot: 'pgedge_newrep01' }, "SELECT slot_name, lsn\n  FROM pg_create_logical_replication_slot('pgedge_newrep01', 'pgoutput');"],
+    ['export-snapshot.repl.hbs', { anchor: 'aurora_to_pgedge_anchor' }, "CREATE_REPLICATION_SLOT aurora_to_pgedge_anchor TEMPORARY LOGICAL pgoutput (SNAPSHOT 'export')"],
+    ['enable-subscription.sql.hbs', { subscription: 'Sub One' }, 'ALTER SUBSCRIPTION "Sub One" ENABLE;'],
+    ['drop-subscription.sql.hbs', { subscription: 'pgedge_sub01' }, 'DROP SUBSCRIPTION IF EXISTS pgedge_sub01;'],
+    ['detach-subscription.sql.hbs', { subscription: 'Sub One' }, 'ALTER SUBSCRIPTION "Sub One" DISABLE;\nALTER SUBSCRIPTION "Sub One" SET (slot_name = NONE);\nDROP SUBSCRIPTION "Sub One";'],
+    ['drop-publication.sql.hbs', { publication: 'My "Pub"' }, 'DROP PUBLICATION IF EXISTS "My ""Pub""";'],
+    ['drop-slot.sql.hbs', { slot: 'slot_1' }, "SELECT pg_drop_replication_slot(slot_name)\n  FROM pg_replication_slots\n WHERE slot_name = 'slot_1';"],
+    ['freeze-writes.sql.hbs', { database: 'App' }, "ALTER DATABASE \"App\" SET default_transaction_read_only = on;\nSELECT pg_terminate_backend(pid)\n  FROM pg_stat_activity\n WHERE datname = 'App'\n   AND backend_type = 'client backend'\n   AND pid <> pg_backend_pid();"],
+    ['unfreeze-writes.sql.hbs', { database: 'app' }, 'ALTER DATABASE app RESET default_transaction_read_only;'],
+    ['frozen-position.sql.hbs', {}, 'SELECT pg_current_wal_lsn() AS frozen_lsn;'],
+    ['set-sequence.sql.hbs', { sequence: 'public."Order_id_seq"', value: 1042, is_called: true }, `SELECT setval('public."Order_id_seq"'::regclass, 1042, true);`],
+    [
+      'slot-lag.sql.hbs',
+      { slots: ['s1', 's2'], target_lsn: '0/3000060' },
+      "SELECT slot_name, active, confirmed_flush_lsn,\n       pg_wal_lsn_diff('0/3000060'::pg_lsn, confirmed_flush_lsn) AS lag_bytes,\n       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) AS retained_bytes\n  FROM pg_replication_slots\n WHERE slot_name IN ('s1', 's2');",
+    ],
+    [
+      'slot-lag.sql.hbs',
+      { slots: ['s1'], target_lsn: null },
+      "SELECT slot_name, active, confirmed_flush_lsn,\n       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) AS lag_bytes,\n       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) AS retained_bytes\n  FROM pg_replication_slots\n WHERE slot_name IN ('s1');",
+    ],
+    ['add-to-replication-set.sql.hbs', { pgedge: true, replication_set: 'default', schemas: ['public', 'Sales'] }, "SELECT spock.repset_add_all_tables('default', ARRAY['public', 'Sales'], false);"],
+    ['add-to-replication-set.sql.hbs', { pgedge: false, replication_set: 'sales_set', schemas: ['sales'] }, "SELECT pglogical.replication_set_add_all_tables('sales_set', ARRAY['sales'], false);"],
+  ] as [string, object, string][])('%s %j', (name, data, sql) => {
+    expect(renderSql(name, data)).toBe(sql);
+  });
+});
+
+describe('strict templates', () => {
+  it('a variable missing from a plain {{name}} is an error', () => {
+    expect(() => renderSql('set-sequence.sql.hbs', { sequence: 's', value: 1 })).toThrow(TemplateError);
+    expect(() => renderSql('set-sequence.sql.hbs', { sequence: 's', value: 1 })).toThrow(/is_called/);
+  });
+
+  it('a variable missing from a quoting helper is an error too, naming it, never "undefined" in SQL', () => {
+    expect(() => renderSql('enable-subscription.sql.hbs', {})).toThrow('template sql/enable-subscription.sql.hbs:1:20: {{ident subscription}} has no value');
+    expect(() => renderSql('create-subscription.sql.hbs', { subscription: 's', publication: 'p', slot: 'x' })).toThrow('{{literal connection}} has no value');
+    expect(() => renderSql('drop-slot.sql.hbs', { slot: null })).toThrow('{{literal slot}} has no value');
+  });
+
+  it('the runbook template too', () => {
+    expect(() => renderTemplate('runbook.md.hbs', {})).toThrow(TemplateError);
+  });
+});
+
+describe('client commands', () => {
+  it('pg_dump reads the anchor snapshot and never sees the password on its command line', () => {
+    const c = dumpCommand(example, DUMP_DIR, '00000003-00000002-1');
+    expect(c.program).toBe('pg_dump');
+    expect(c.argv).toEqual([
+      '--dbname=user=migrator dbname=app host=source.example.com port=5432 sslmode=require',
+      '--snapshot=00000003-00000002-1',
+      '--format=directory',
+      '--jobs=8',
+      `--file=${DUMP_DIR}`,
+      '--no-publications',
+      '--no-subscriptions',
+      '--verbose',
+    ]);
+    expect(c.env).toEqual({ PGPASSWORD: 'src-Secret-1' });
+    expectNoPassword(c.argv.join(' '));
+  });
+
+  it('as printed: PGPASSWORD=**** and a line that can be pasted', () => {
+    const step = describeById(example, 'dump').steps[0];
+    expect(step.type).toBe('command');
+    const line = commandLine(step as Extract<typeof step, { type: 'command' }>);
+    expect(line).toBe(
+      `PGPASSWORD=**** pg_dump '--dbname=user=migrator dbname=app host=source.example.com port=5432 sslmode=require' '--snapshot=<anchor snapshot_name>' --format=directory --jobs=8 --file=${DUMP_DIR} --no-publications --no-subscriptions --verbose`,
+    );
+  });
+
+  it('pg_dump --schema and --table match the published names exactly, not as folded patterns', () => {
+    const c = dumpCommand(everyOption, DUMP_DIR, 'snap');
+    expect(c.program).toBe('/usr/lib/postgresql/15/bin/pg_dump');
+    expect(c.argv.slice(-3)).toEqual(['--compress=0', '--table=sales.orders', '--table="Sales"."Order Lines"']);
+    expect(dumpCommand(pgedge, DUMP_DIR, 'snap').argv.filter((a) => a.startsWith('--schema'))).toEqual(['--schema=public', '--schema=sales']);
+  });
+
+  it('pg_restore per node, with --clean --if-exists only when redoing a cut-off restore', () => {
+    const first = restoreCommand(example, 'n1', DUMP_DIR, { clean: false });
+    expect(first.argv).toEqual(["--dbname=host=n1.example.com port=5432 dbname=app user=pgedge", '--format=directory', '--jobs=4', '--exit-on-error', '--verbose', DUMP_DIR]);
+    expect(first.env).toEqual({ PGPASSWORD: 'n1 Secret-2' });
+    expect(restoreCommand(everyOption, 'n2', DUMP_DIR, { clean: true }).argv).toEqual([
+      '--dbname=user=pgedge dbname=app host=n2.example.com',
+      '--format=directory',
+      '--jobs=6',
+      '--exit-on-error',
+      '--verbose',
+      '--clean',
+      '--if-exists',
+      '--no-owner',
+      '--no-privileges',
+      DUMP_DIR,
+    ]);
+  });
+
+  it('vacuumdb per node', () => {
+    expect(vacuumCommand(example, 'n2')).toEqual({ program: 'vacuumdb', argv: ['--dbname=user=pgedge dbname=app host=n2.example.com', '--analyze-only', '--jobs=2'], env: { PGPASSWORD: 'n2-Secret-3' } });
+  });
+
+  it('an sslpassword, which has no environment variable, is still not printed', () => {
+    const plan: ResolvedPlan = { ...example, source: { ...example.source, dsn: 'host=src dbname=app sslpassword=key-Phrase-9 password=pw-Secret-0' } };
+    const step = describeById(plan, 'dump').steps[0] as Extract<ReturnType<typeof describeTask>['steps'][number], { type: 'command' }>;
+    const line = commandLine(step);
+    expect(line).not.toContain('key-Phrase-9');
+    expect(line).not.toContain('pw-Secret-0');
+    expect(line).toContain("'--dbname=host=src dbname=app sslpassword=****'");
+  });
+});
+
+describe('migrate plan output', () => {
+  const text = renderPlanText(example, { dumpDir: DUMP_DIR, facts: {} });
+
+  it('contains no password from any DSN', () => {
+    expectNoPassword(text);
+    for (const plan of [everyOption, pgedge]) expectNoPassword(renderPlanText(plan, { dumpDir: DUMP_DIR, facts: {} }));
+    expect(renderPlanText(everyOption, { dumpDir: DUMP_DIR, facts: {} })).not.toContain('changeme');
+  });
+
+  it('shows each task with its dependencies, and which run at once', () => {
+    expect(text).toContain('== migrate apply: 14 tasks in 9 waves');
+    expect(text).toContain('-- wave 5 (2 tasks at once: restore:n1, restore:n2)');
+    expect(text).toContain('[anchor] Export the snapshot anchor\n    after: slot:n1, slot:n2\n');
+    expect(text).toContain('[hook:1] Hook 1 after catch-up\n    after: catch-up\n');
+    expect(text).toContain('      ./notify.sh "all nodes caught up"');
+    expect(text).toContain('== migrate cutover:');
+  });
+});
+
+describe('the runbook', () => {
+  const md = renderRunbook(example, { dumpDir: DUMP_DIR, facts: {}, file: 'plans/aurora-to-pgedge.yaml' });
+
+  it('contains no password from any DSN', () => {
+    expectNoPassword(md);
+    for (const plan of [everyOption, pgedge]) expectNoPassword(renderRunbook(plan, { dumpDir: DUMP_DIR, facts: {}, file: 'plan.yaml' }));
+    expect(md).toContain('postgresql://migrator:****@source.example.com');
+  });
+
+  it('has an overview, a Mermaid diagram of the task graph, and both stages', () => {
+    expect(md).toMatch(/^# Runbook: aurora-to-pgedge\n/);
+    expect(md).toContain('## Overview');
+    const mermaid = /```mermaid\nflowchart TD\n([\s\S]*?)\n```/.exec(md);
+    expect(mermaid).not.toBeNull();
+    expect(mermaid![1]).toContain('    slot_n1 --> anchor');
+    expect(mermaid![1]).toContain('    dump --> restore_n2');
+    expect(mermaid![1]).toContain('  hook_1 -.-> ready');
+    expect(md).toContain('## Part 1: initial sync and change stream (`migrate apply`)');
+    expect(md).toContain('## Part 2: cutover (`migrate cutover`)');
+  });
+
+  it('numbers every task of both stages, once, in order', () => {
+    const numbers = [...md.matchAll(/^### (\d+)\. /gm)].map((m) => Number(m[1]));
+    const total = buildGraph(example, 'apply').tasks.length + buildGraph(example, 'cutover').tasks.length;
+    expect(numbers).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(md).toContain('### 1. Create publication pgedge_pub_1 on the source');
+    expect(md).toMatch(/### 7\. Restore the dump onto n1\n\n<sub>task `restore:n1` · after `dump` · may run at the same time as `restore:n2`<\/sub>/);
+  });
+
+  it('puts SQL and shell commands in fenced blocks, and says what to check', () => {
+    expect(md).toContain('```sql\nCREATE PUBLICATION pgedge_pub_1\n  FOR ALL TABLES;\n```');
+    expect(md).toMatch(/```sh\nPGPASSWORD=\*\*\*\* pg_dump .*--snapshot=/);
+    expect(md).toContain('```sh\n./notify.sh "all nodes caught up"\n```');
+    expect(md).toContain('**Check:**');
+    // every fence is closed
+    expect(md.match(/^```/gm)!.length % 2).toBe(0);
+  });
+
+  it('says how to roll back from each phase', () => {
+    const rollback = md.slice(md.indexOf('## Rolling back'));
+    expect(md).toContain('## Rolling back');
+    expect(rollback).toContain('### Any time before the cutover');
+    expect(rollback).toContain('### During the dump or a restore');
+    expect(rollback).toContain('### During the cutover, before the switch');
+    expect(rollback).toContain('### After the switch');
+    expect(rollback).toContain('ALTER SUBSCRIPTION pgedge_sub01 SET (slot_name = NONE);');
+    expect(rollback).toContain("WHERE slot_name = 'pgedge_newrep02';");
+    expect(rollback).toContain('DROP PUBLICATION IF EXISTS pgedge_pub_1;');
+    expect(rollback).toContain('ALTER DATABASE app RESET default_transaction_read_only;');
+  });
+
+  it('pgEdge nodes get their replication-set step', () => {
+    const pg = renderRunbook(pgedge, { dumpDir: DUMP_DIR, facts: {}, file: 'plan.yaml' });
+    expect(pg).toContain("SELECT spock.repset_add_all_tables('default_insert_only', ARRAY['public', 'sales'], false);");
+  });
+});
+
+describe('the runbook diagram', () => {
+  it('keeps tasks of nodes whose names differ only by - and _ apart', () => {
+    const plan: ResolvedPlan = {
+      ...example,
+      nodes: [
+        { ...example.nodes[0], name: 'n-1' },
+        { ...example.nodes[1], name: 'n_1' },
+      ],
+      replication: [
+        { ...example.replication[0], node: 'n-1' },
+        { ...example.replication[1], node: 'n_1' },
+      ],
+    };
+    const md = renderRunbook(plan, { dumpDir: DUMP_DIR, facts: {}, file: 'plan.yaml' });
+    expect(md).toContain('    restore_n_1["restore:n-1"]');
+    expect(md).toContain('    restore_n_1_2["restore:n_1"]');
+    expect(md).toContain('    dump --> restore_n_1_2');
+  });
+});

@@ -2,17 +2,14 @@
 // sample database with a gentle write load, and the env file the sandbox plan
 // (plans/sandbox.yaml) reads its ports and passwords from.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { findPgBin, startLocalClusters, stopClusterAt } from './local-cluster.js';
 import { readAsset } from '../assets.js';
 import { OperationError, UsageError } from '../errors.js';
 
 export interface SandboxState {
   dir: string;
-  /** The clusters' data, under the system's temporary directory: as root, the server's user must reach it. */
-  clusterDir: string;
   pgBin: string;
   database: string;
   clusters: { name: string; port: number; dataDir: string; password: string }[];
@@ -43,9 +40,10 @@ export async function sandboxUp(opts: { dir: string; pgBin?: string; load?: bool
   const pgBin = findPgBin(opts.pgBin);
   mkdirSync(dir, { recursive: true });
   say(`starting a source and two nodes from ${pgBin} ...\n`);
-  const clusterDir = mkdtempSync(join(tmpdir(), 'pgedge-migrate-sandbox-'));
-  const clusters = await startLocalClusters(['source', 'n1', 'n2'], { baseDir: clusterDir, binDir: pgBin });
-  const state: SandboxState = { dir, clusterDir, pgBin, database: SANDBOX_DB, clusters: clusters.map((c) => ({ name: c.name, port: c.port, dataDir: c.dataDir, password: c.password })) };
+  // Each cluster's data lives under the system's temporary directory, which the
+  // server's own user can reach even when this directory is root's.
+  const clusters = await startLocalClusters(['source', 'n1', 'n2'], { binDir: pgBin });
+  const state: SandboxState = { dir, pgBin, database: SANDBOX_DB, clusters: clusters.map((c) => ({ name: c.name, port: c.port, dataDir: c.dataDir, password: c.password })) };
   writeFileSync(join(dir, STATE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   try {
     for (const c of clusters) {
@@ -97,8 +95,10 @@ export function sandboxDown(dir: string): boolean {
   const state = readSandbox(resolve(dir));
   if (!state) return false;
   stopLoad(state);
-  for (const c of state.clusters) stopClusterAt(state.pgBin, c.dataDir);
-  rmSync(state.clusterDir, { recursive: true, force: true });
+  for (const c of state.clusters) {
+    stopClusterAt(state.pgBin, c.dataDir);
+    rmSync(dirname(c.dataDir), { recursive: true, force: true });
+  }
   rmSync(state.dir, { recursive: true, force: true });
   return true;
 }

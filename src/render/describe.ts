@@ -6,7 +6,7 @@ import type { ResolvedPlan } from '../plan/plan.js';
 import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
-import { quoteLiteral } from './quote.js';
+import { quoteLiteral, quoteQualified } from './quote.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
 
 /** Where SQL runs: 'source' or a node's name. */
@@ -118,7 +118,20 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'add-to-replication-set': {
       const n = plan.nodes.find((x) => x.name === node)!;
       return {
-        steps: [{ type: 'sql', on: node!, sql: renderSql('add-to-replication-set.sql.hbs', { pgedge: n.kind === 'pgedge', replication_set: n.replication_set, schemas: replicatedSchemas(plan) }) }],
+        steps: [
+          {
+            type: 'sql',
+            on: node!,
+            // Spock kept pglogical's model under other names.
+            sql: renderSql('add-to-replication-set.sql.hbs', {
+              ...(n.kind === 'pgedge' ? { schema: 'spock', add_all: 'repset_add_all_tables', add_table: 'repset_add_table' } : { schema: 'pglogical', add_all: 'replication_set_add_all_tables', add_table: 'replication_set_add_table' }),
+              replication_set: n.replication_set,
+              tables: plan.publish.tables?.map((t) => quoteQualified(t)) ?? null,
+              schemas: plan.publish.schemas ?? null,
+            }),
+            note: 'Every restored table joins the node-to-node replication set, so that after the cutover writes on one node reach the others. Done before the stream from the source is enabled: while its apply worker runs, this can deadlock with it.',
+          },
+        ],
       };
     }
     case 'enable-subscription':

@@ -38,7 +38,16 @@ program
   .action(async (file: string, opts) => (await import('./runbook.js')).runbookCommand(file, opts, out, err));
 
 program
-
+  .command('check')
+  .description('preflight: connect to the source, every node and the tools, change nothing, and report each finding with why it matters and its fix')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--json', 'machine-readable output: { ok, findings }')
+  .addOption(new Option('--format <format>', 'table, json, or github (annotations; the default under GitHub Actions)').choices(['table', 'json', 'github']))
+  .option('--skip-check <name...>', 'report these findings as info: the operator has judged them (names as printed, e.g. source.inactive_slots)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./check.js')).checkCommand(file, opts, out, err);
+  });
 
 program
   .command('apply')
@@ -56,6 +65,17 @@ program
   .option('--json', 'machine-readable output')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./status.js')).statusCommand(file, opts, out);
+  });
+
+program
+  .command('verify')
+  .description('compare every replicated table of every node with the source, inside the databases, while replication runs; names the key ranges that differ')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--json', 'machine-readable output')
+  .option('--node <name>', 'only this node')
+  .option('--ranges <n>', 'key ranges per table in the first pass (default: one per 10,000 rows, at most 1000)', (v: string) => Number(v))
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./verify.js')).verifyCommand(file, opts, out, err);
   });
 
 program

@@ -202,7 +202,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     redactor,
     signal,
     shared: env.shared,
-    describe: (extra) => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, cleanRestore: extra?.cleanRestore }),
+    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true }),
     progress: env.progress,
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),

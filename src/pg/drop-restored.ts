@@ -1,5 +1,5 @@
-// `abort --drop-data`: drops from a node exactly the objects the restore
-// created, as listed by the dump itself (pg_restore --clean writes the DROPs).
+// Drops from a node the objects a restore of the dump creates, as listed by the
+// dump itself: before a cut-off restore is redone, and for `abort --drop-data`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -15,11 +15,20 @@ export async function dropRestoredObjects(plan: ResolvedPlan, node: string, dump
   }
   const script = await execa(toolPath(plan, 'pg_restore'), ['--clean', '--if-exists', '--schema-only', '--file=-', dumpDir], { reject: false });
   if (script.exitCode !== 0) throw new OperationError(redactor.redact(`pg_restore could not read ${dumpDir}: ${script.stderr}`));
-  const drops = script.stdout.split('\n').filter((l) => l.startsWith('DROP '));
+  // pg_restore --clean lists the dump's objects in reverse dependency order.
+  // Only whole objects are dropped, with CASCADE: indexes, constraints,
+  // triggers and defaults go with their tables, and dropping them one by one
+  // fails on partitions. Extensions stay (the node may have had them), and so
+  // does the public schema.
+  const drops = script.stdout
+    .split('\n')
+    .filter((l) => /^DROP (TABLE|VIEW|MATERIALIZED VIEW|SEQUENCE|FUNCTION|PROCEDURE|AGGREGATE|TYPE|DOMAIN|SCHEMA|COLLATION|TEXT SEARCH \w+|OPERATOR|CAST) /.test(l))
+    .filter((l) => !/^DROP SCHEMA IF EXISTS public;$/.test(l))
+    .map((l) => l.replace(/;$/, ' CASCADE'));
   if (!drops.length) return false;
   const n = plan.nodes.find((x) => x.name === node)!;
   await withClient(n.dsn, `node ${node}`, async (c) => {
-    await c.query(['BEGIN', ...drops.map((d) => d.replace(/;$/, '')), 'COMMIT'].join(';\n'));
+    await c.query(['BEGIN', ...drops, 'COMMIT'].join(';\n'));
   });
   return true;
 }

@@ -34,13 +34,10 @@ export function dumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): 
   return { program: toolPath(plan, 'pg_dump'), argv, env: c.env };
 }
 
-export function restoreCommand(plan: ResolvedPlan, node: string, dir: string, opts: { clean: boolean }): Command {
+export function restoreCommand(plan: ResolvedPlan, node: string, dir: string): Command {
   const n = plan.nodes.find((x) => x.name === node)!;
   const c = connection(n.dsn);
   const argv = [`--dbname=${c.dbname}`, '--format=directory', `--jobs=${plan.restore.jobs}`, '--exit-on-error', '--verbose'];
-  // A restore cut off halfway is redone over what it left: --clean --if-exists
-  // drops exactly the dump's objects first, and only on a redo.
-  if (opts.clean) argv.push('--clean', '--if-exists');
   if (plan.restore.no_owner) argv.push('--no-owner');
   if (plan.restore.no_privileges) argv.push('--no-privileges');
   argv.push(dir);

@@ -30,8 +30,6 @@ export interface DescribeContext {
   facts: Facts;
   /** Reveal secrets (the subscription's CONNECTION) for execution; never for printing. */
   reveal: boolean;
-  /** Redo of a restore cut off halfway. */
-  cleanRestore?: boolean;
 }
 
 export function anchorSlotName(plan: ResolvedPlan): string {
@@ -95,7 +93,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       };
     case 'restore':
       return {
-        steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir, { clean: ctx.cleanRestore ?? false }), note: 'All nodes may restore at once.' }],
+        steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
     case 'create-subscription':

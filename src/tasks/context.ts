@@ -22,7 +22,7 @@ export interface TaskContext {
   redactor: Redactor;
   signal: AbortSignal;
   /** The task's steps, rendered with the current facts and the real secrets. */
-  describe(extra?: { cleanRestore?: boolean }): TaskDescription;
+  describe(): TaskDescription;
   /** Progress shown under the task (redacted). */
   progress(message: string): void;
   warn(message: string): void;

@@ -191,18 +191,16 @@ describe('client commands', () => {
     expect(dumpCommand(pgedge, DUMP_DIR, 'snap').argv.filter((a) => a.startsWith('--schema'))).toEqual(['--schema=public', '--schema=sales']);
   });
 
-  it('pg_restore per node, with --clean --if-exists only when redoing a cut-off restore', () => {
-    const first = restoreCommand(example, 'n1', DUMP_DIR, { clean: false });
+  it('pg_restore per node (a cut-off restore is cleared from the dump\'s own list first, not with --clean)', () => {
+    const first = restoreCommand(example, 'n1', DUMP_DIR);
     expect(first.argv).toEqual(["--dbname=host=n1.example.com port=5432 dbname=app user=pgedge", '--format=directory', '--jobs=4', '--exit-on-error', '--verbose', DUMP_DIR]);
     expect(first.env).toEqual({ PGPASSWORD: 'n1 Secret-2' });
-    expect(restoreCommand(everyOption, 'n2', DUMP_DIR, { clean: true }).argv).toEqual([
+    expect(restoreCommand(everyOption, 'n2', DUMP_DIR).argv).toEqual([
       '--dbname=user=pgedge dbname=app host=n2.example.com',
       '--format=directory',
       '--jobs=6',
       '--exit-on-error',
       '--verbose',
-      '--clean',
-      '--if-exists',
       '--no-owner',
       '--no-privileges',
       DUMP_DIR,

@@ -133,8 +133,21 @@ describe('the other templates, exactly', () => {
       { slots: ['s1'], target_lsn: null },
       "SELECT slot_name, active, confirmed_flush_lsn,\n       pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) AS lag_bytes,\n       pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) AS retained_bytes\n  FROM pg_replication_slots\n WHERE slot_name IN ('s1');",
     ],
-    ['add-to-replication-set.sql.hbs', { pgedge: true, replication_set: 'default', schemas: ['public', 'Sales'] }, "SELECT spock.repset_add_all_tables('default', ARRAY['public', 'Sales'], false);"],
-    ['add-to-replication-set.sql.hbs', { pgedge: false, replication_set: 'sales_set', schemas: ['sales'] }, "SELECT pglogical.replication_set_add_all_tables('sales_set', ARRAY['sales'], false);"],
+    [
+      'add-to-replication-set.sql.hbs',
+      { schema: 'spock', add_all: 'repset_add_all_tables', add_table: 'repset_add_table', replication_set: 'default', tables: null, schemas: ['public', 'Sales'] },
+      "SELECT spock.repset_add_all_tables('default', ARRAY['public', 'Sales'], false);",
+    ],
+    [
+      'add-to-replication-set.sql.hbs',
+      { schema: 'pglogical', add_all: 'replication_set_add_all_tables', add_table: 'replication_set_add_table', replication_set: 'sales_set', tables: null, schemas: null },
+      "SELECT pglogical.replication_set_add_all_tables('sales_set', ARRAY(SELECT nspname::text FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname NOT IN ('information_schema', 'pglogical', 'spock', 'snowflake') ORDER BY 1), false);",
+    ],
+    [
+      'add-to-replication-set.sql.hbs',
+      { schema: 'pglogical', add_all: 'replication_set_add_all_tables', add_table: 'replication_set_add_table', replication_set: 'default', tables: ['sales.orders', '"Sales"."Order Lines"'], schemas: null },
+      "SELECT pglogical.replication_set_add_table('default', 'sales.orders'::regclass, false);\nSELECT pglogical.replication_set_add_table('default', '\"Sales\".\"Order Lines\"'::regclass, false);",
+    ],
   ] as [string, object, string][])('%s %j', (name, data, sql) => {
     expect(renderSql(name, data)).toBe(sql);
   });
@@ -314,5 +327,24 @@ describe('the runbook diagram', () => {
     expect(md).toContain('    restore_n_1["restore:n-1"]');
     expect(md).toContain('    restore_n_1_2["restore:n_1"]');
     expect(md).toContain('    dump --> restore_n_1_2');
+  });
+});
+
+describe('the runbook of a pgEdge plan', () => {
+  const md = renderRunbook(pgedge, { dumpDir: DUMP_DIR, facts: {}, file: 'plan.yaml' });
+  const step = (title: RegExp) => md.split(/\n### /).find((s) => title.test(s.split('\n')[0])) ?? '';
+
+  it('adds the restored tables to the Spock replication set between the restore and the enable', () => {
+    const repset = md.indexOf('spock.repset_add_all_tables(\'default_insert_only\'');
+    expect(repset).toBeGreaterThan(md.indexOf('Restore the dump onto n2'));
+    expect(repset).toBeLessThan(md.indexOf('ALTER SUBSCRIPTION pgedge_sub02 ENABLE'));
+    expect(step(/Spock replication set default on n1/)).toContain("spock.repset_add_all_tables('default', ARRAY['public', 'sales'], false)");
+  });
+
+  it('shows the sequence strategy at its place in the cutover', () => {
+    const seq = step(/Set sequences on n1/);
+    expect(seq).toContain('strategy snowflake');
+    expect(md.indexOf('Set sequences on n1')).toBeGreaterThan(md.indexOf('Wait until every node has applied the frozen position'));
+    expect(md.indexOf('Set sequences on n1')).toBeLessThan(md.indexOf('Switch the application to the nodes'));
   });
 });

@@ -5,6 +5,9 @@ import { withClient } from '../pg/connect.js';
 import { readSlots } from '../pg/replication-state.js';
 import type { Journal } from '../engine/journal.js';
 import type { ResolvedPlan } from '../plan/plan.js';
+import { runChecks } from '../check/run-checks.js';
+import { formatTable, hasErrors } from '../check/finding.js';
+import { OperationError } from '../errors.js';
 
 export interface ApplyOptions {
   stateDir?: string;
@@ -25,8 +28,18 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
     stateDir: opts.stateDir,
     out,
     err,
-    before: async ({ journal }) => {
+    before: async ({ journal, redactor }) => {
       journalRef = journal;
+      // A fresh apply is preceded by the preflight; a resumed one is not: what
+      // it would flag (the plan's own slots, restored tables) is its own work.
+      if (Object.keys(journal.data.tasks).length) return;
+      const findings = await runChecks(loaded, { skip: opts.skipCheck, stateDir: opts.stateDir });
+      const shown = findings.filter((f) => f.severity !== 'info');
+      if (shown.length) err(redactor.redact(formatTable(shown, 'preflight (migrate check)')));
+      if (hasErrors(findings)) {
+        const n = findings.filter((f) => f.severity === 'error').length;
+        throw new OperationError(`the preflight found ${n} error${n === 1 ? '' : 's'}; nothing was changed`, 'Fix them (each says how), or, having judged one, pass --skip-check NAME.');
+      }
     },
     after: async ({ report }) => {
       report.lag = await withClient(loaded.plan.source.dsn, 'the source', async (c) => {

@@ -51,9 +51,10 @@ program
 
 program
   .command('apply')
-  .description('create the publications and slots, take the snapshot-exact dump, restore every node, start the streams and wait for catch-up; a rerun resumes where the last one stopped')
+  .description('create the publications and slots, take the snapshot-exact dump, restore every node, start the streams and wait for catch-up; a rerun resumes where the last one stopped. A fresh apply runs `migrate check` first and refuses to start on an error.')
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
+  .option('--skip-check <name...>', 'start despite these preflight findings (names as `migrate check` shows them)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./apply.js')).applyCommand(file, opts, out, err);
   });

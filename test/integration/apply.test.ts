@@ -111,6 +111,19 @@ describe('migrate apply', () => {
     expect((await slotNames(source)).length).toBe(before.length);
   });
 
+  it('refuses to start when the preflight finds an error, and changes nothing', async () => {
+    const db = 'app_refused';
+    await freshDatabase(db);
+    await n2.exec('CREATE TABLE public.documents (id int)', db); // the restore would collide with it
+    const { file, env } = writePlan(work, { name: 'refused', source, nodes: [n1, n2], db });
+    const r = await runCli(['apply', file], { cwd: work, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('node.existing_objects');
+    expect(r.stderr).toContain('nothing was changed');
+    expect((await slotNames(source)).filter((s) => s.startsWith('refused'))).toEqual([]);
+    expect(await source.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
+  });
+
   const kills: { name: string; at: string; expectUnfinished: string; extra?: (dir: string) => string }[] = [
     { name: 'kill-slots', at: 'after the slots exist', expectUnfinished: 'anchor', extra: () => 'hooks:\n  - after: prepare\n    run: test -e killed-prepare || { touch killed-prepare; kill -9 $PPID; }' },
     { name: 'kill-dump', at: 'during the dump', expectUnfinished: 'dump', extra: (dir) => `tools:\n  bin_dir: ${killingBinDir(dir, 'pg_dump')}` },

@@ -233,10 +233,17 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
         journal.childEnded(spec.id);
       }
     },
-    sleep: (ms) => new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-    }),
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        // Polls sleep thousands of times: each must take its abort listener away again.
+        const wake = () => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        const t = setTimeout(wake, ms);
+        signal.addEventListener('abort', wake, { once: true });
+      }),
   };
   journal.started(spec.id);
   try {

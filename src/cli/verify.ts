@@ -1,0 +1,50 @@
+import { loadPlan } from '../plan/load.js';
+import { formatProblem } from '../plan/problem.js';
+import { redactorFor } from '../engine/run-stage.js';
+import { pgErrorText } from '../pg/connect.js';
+import { verifyNodes } from '../verify/verify-nodes.js';
+import { formatVerify } from '../verify/format.js';
+import { InterruptedError, MigrateError, OperationError, UsageError } from '../errors.js';
+import { EXIT } from './exit.js';
+
+export interface VerifyOptions {
+  json?: boolean;
+  node?: string;
+  ranges?: number;
+}
+
+/** `migrate verify PLAN`: every published table of every node against the source; 0 equal, 1 a difference persists. */
+export async function verifyCommand(file: string, opts: VerifyOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const loaded = loadPlan(file);
+  const { plan } = loaded;
+  const redactor = redactorFor(loaded);
+  for (const w of loaded.warnings) err(formatProblem(w) + '\n');
+  const sets = opts.node === undefined ? plan.replication : plan.replication.filter((r) => r.node === opts.node);
+  if (!sets.length) throw new UsageError(`--node ${opts.node}: the plan has no such node (it has ${plan.replication.map((r) => r.node).join(', ')})`);
+  if (opts.ranges !== undefined && !(Number.isInteger(opts.ranges) && opts.ranges >= 1 && opts.ranges <= 1000)) {
+    throw new UsageError('--ranges: give a whole number from 1 to 1000');
+  }
+  const targets = sets.map((r) => ({ node: r.node, dsn: plan.nodes.find((n) => n.name === r.node)!.dsn, publication: r.publication }));
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    err('\nstopping verify...\n');
+    controller.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let result;
+  try {
+    result = await verifyNodes(plan.source.dsn, targets, { ranges: opts.ranges, signal: controller.signal });
+  } catch (e) {
+    if (e instanceof InterruptedError) throw e;
+    const hint = e instanceof MigrateError ? e.hint : undefined;
+    throw new OperationError(redactor.redact(e instanceof MigrateError ? e.message : `verify failed: ${pgErrorText(e)}`), hint && redactor.redact(hint));
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (opts.json) out(JSON.stringify(redactor.redactValue({ plan: plan.name, ...result }), null, 2) + '\n');
+  else out(redactor.redact(formatVerify(plan.name, result)));
+  return result.equal ? EXIT.ok : EXIT.failed;
+}

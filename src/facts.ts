@@ -19,6 +19,8 @@ export interface Facts {
   frozen_lsn?: string;
   /** Present while writes are frozen on the source (what unfreeze needs to undo it). */
   freeze?: { database: string; read_only_before: string | null; frozen_at: string; hook: boolean };
+  /** Each subscription's synchronous_commit before the cutover made apply synchronous. */
+  apply_sync_before?: Record<string, string>;
   /** When the application was switched to the nodes: the cutover's point of no return. */
   switched_at?: string;
   [key: string]: unknown;

@@ -1,7 +1,7 @@
 import { loadPlan } from '../plan/load.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
-import { unfreezeSource } from '../tasks/unfreeze.js';
+import { unfreezeSource, restoreApplySync } from '../tasks/unfreeze.js';
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
 export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -22,7 +22,9 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
     // Before the switch, a cutover is all or nothing: a rerun starts it over.
     redo: (tasks, journal) => (journal.facts.switched_at ? [] : tasks.map((t) => t.id)),
     onFailure: async ({ journal, redactor, warn }) => {
-      if (!journal.facts.freeze || journal.facts.switched_at) return;
+      if (journal.facts.switched_at) return;
+      await restoreApplySync(loaded, journal).catch((e) => warn(`could not set the subscriptions' synchronous_commit back: ${redactor.redact((e as Error).message)}`));
+      if (!journal.facts.freeze) return;
       try {
         unfrozeAfterFailure = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
       } catch (e) {

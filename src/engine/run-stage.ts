@@ -183,9 +183,14 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
   const runner = RUNNERS[spec.kind];
   if (!runner) throw new Error(`no runner for task kind ${spec.kind}`);
   const { loaded, journal, redactor, signal } = env;
-  const clients = new Map<string, pg.Client>();
+  // Promises, not clients: two steps of a task asking for one database at
+  // once share one connection, and a connection still being opened when the
+  // task ends is closed as soon as it is open instead of keeping the process alive.
+  const clients = new Map<string, Promise<pg.Client>>();
+  let closed = false;
   const closeAll = async () => {
-    for (const c of clients.values()) await c.end().catch(() => undefined);
+    closed = true;
+    for (const c of clients.values()) await c.then((x) => x.end()).catch(() => undefined);
     clients.clear();
   };
   const onAbort = () => void closeAll();
@@ -206,15 +211,22 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     progress: env.progress,
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),
-    db: async (where) => {
+    db: (where) => {
       const existing = clients.get(where);
       if (existing) return existing;
       const dsn = dsnOf(where);
-      if (!dsn) throw new Error(`unknown database "${where}"`);
-      if (signal.aborted) throw new InterruptedError();
-      const c = await connect(dsn, where === 'source' ? 'the source' : `node ${where}`);
-      clients.set(where, c);
-      return c;
+      if (!dsn) return Promise.reject(new Error(`unknown database "${where}"`));
+      if (signal.aborted || closed) return Promise.reject(new InterruptedError());
+      const opening = connect(dsn, where === 'source' ? 'the source' : `node ${where}`).then(async (c) => {
+        if (closed) {
+          await c.end().catch(() => undefined);
+          throw new InterruptedError();
+        }
+        return c;
+      });
+      opening.catch(() => clients.delete(where));
+      clients.set(where, opening);
+      return opening;
     },
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });

@@ -25,10 +25,6 @@ export async function readSlots(source: pg.Client, slots: string[], targetLsn: s
   }));
 }
 
-export async function currentLsn(source: pg.Client): Promise<string> {
-  return (await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn;
-}
-
 export interface SubscriptionState {
   exists: boolean;
   enabled: boolean;

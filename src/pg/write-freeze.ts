@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { renderSql } from '../render/templates.js';
 import { quoteIdent, quoteLiteral } from '../render/quote.js';
+import { OperationError } from '../errors.js';
 
 export interface FreezeState {
   database: string;
@@ -23,13 +24,33 @@ export async function databaseReadOnlySetting(source: pg.Client): Promise<{ data
   return r.rows[0];
 }
 
+/**
+ * Sets the database read-only for new sessions, then ends every other client
+ * session of it and waits until they are gone: pg_terminate_backend only asks,
+ * and a session still on its way out may yet commit. Repeats until a look
+ * finds none, to catch a session that was starting while the setting changed.
+ */
 export async function freezeWrites(source: pg.Client, sql: string): Promise<number> {
-  // The ALTER and the terminations are separate statements: the ALTER must be
-  // committed before sessions are ended, so that reconnecting clients see it.
   const [alter, ...rest] = sql.split(/;\s*\n/);
+  const terminate = rest.join(';\n');
+  // Committed on its own first, so that every session that starts from now on is read-only.
   await source.query(alter);
-  const r = await source.query(rest.join(';\n'));
-  return r.rowCount ?? 0;
+  let ended = 0;
+  const deadline = Date.now() + 15_000;
+  const ending = new Set<number>();
+  while (true) {
+    const r = await source.query<{ pid: number }>(terminate);
+    for (const row of r.rows) if (!ending.has(row.pid)) (ending.add(row.pid), ended++);
+    // Waiting for them all at once: pg_terminate_backend(pid, timeout) would
+    // wait for each in turn, in 100 ms steps.
+    const left = await source.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE pid = ANY($1)', [[...ending]]);
+    if (!r.rowCount && !left.rowCount) return ended;
+    if (Date.now() > deadline) {
+      const pids = [...new Set([...r.rows, ...left.rows].map((x) => x.pid))];
+      throw new OperationError(`sessions ${pids.join(', ')} of the source database did not end within 15 s of being terminated`, 'The freeze is undone. Find what holds them (pg_stat_activity) and run cutover again.');
+    }
+    await new Promise((res) => setTimeout(res, 5));
+  }
 }
 
 export async function unfreezeWrites(source: pg.Client, state: Pick<FreezeState, 'database' | 'read_only_before'>): Promise<void> {

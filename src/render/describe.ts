@@ -140,7 +140,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'catch-up':
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: 'SELECT pg_current_wal_lsn();', note: 'The position to reach (L).' },
+          { type: 'sql', on: 'source', sql: 'SELECT pg_current_wal_insert_lsn();', note: 'The position to reach (L): the end of the last WAL record.' },
           {
             type: 'wait',
             text: `Until every slot's confirmed_flush_lsn reaches L (lag at most ${plan.catch_up.max_lag_bytes} bytes), for up to ${plan.catch_up.timeout_seconds} s.`,
@@ -162,7 +162,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'drain':
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'Read once, after the freeze: the frozen position F.' },
+          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'After the freeze: the marker\'s position is F, after every frozen writer\'s last commit. Its synchronous commit flushes the WAL up to F at once, so the nodes receive it without waiting for the WAL writer; subscribers are sent nothing for it.' },
           { type: 'wait', text: `Until every slot's confirmed_flush_lsn reaches F, for up to ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'F') }) },
         ],
       };

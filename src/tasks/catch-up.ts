@@ -1,5 +1,5 @@
 import type { TaskRunner } from './context.js';
-import { currentLsn, readSlots, readSubscription, formatBytes } from '../pg/replication-state.js';
+import { readSlots, readSubscription, formatBytes } from '../pg/replication-state.js';
 import { OperationError } from '../errors.js';
 
 /**
@@ -10,7 +10,9 @@ import { OperationError } from '../errors.js';
 export const catchUp: TaskRunner = async (ctx) => {
   const { plan } = ctx;
   const source = await ctx.db('source');
-  const target = await currentLsn(source);
+  // The insert position: the end of the last record. pg_current_wal_lsn() may
+  // point past it to a page boundary that an idle source reaches only later.
+  const target = (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
   const slots = plan.replication.map((r) => r.slot);
   const deadline = Date.now() + plan.catch_up.timeout_seconds * 1000;
   const workerlessSince: Record<string, number> = {};

@@ -1,6 +1,7 @@
 import type { TaskRunner } from './context.js';
 import { readSlots, readSubscription, formatBytes } from '../pg/replication-state.js';
 import { OperationError } from '../errors.js';
+import { renderSql } from '../render/templates.js';
 
 /** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
 export const cutoverReady: TaskRunner = async (ctx) => {
@@ -20,5 +21,19 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     else if ((slot.lag_bytes ?? Infinity) > plan.cutover.max_lag_bytes) problems.push(`${r.node}: ${formatBytes(slot.lag_bytes)} behind (cutover.max_lag_bytes is ${formatBytes(plan.cutover.max_lag_bytes)})`);
   }
   if (problems.length) throw new OperationError(`not ready to cut over: ${problems.join('; ')}`, 'Nothing was frozen. Check `migrate status`, then run cutover again.');
-  return { summary: `every node streaming; lag ${slots.map((s) => formatBytes(s.lag_bytes)).join(', ')}` };
+  // A subscription applies with synchronous_commit = off by default, so it
+  // confirms a position only after the node's WAL writer has flushed and its
+  // next wake-up (up to ~1 s): that would be most of the write freeze. With
+  // synchronous apply it confirms as soon as it has applied. Set before the
+  // freeze, while transactions still flow, since the worker rereads its
+  // settings at the start of a transaction; undone if the cutover is called off.
+  const before: Record<string, string> = {};
+  for (const r of plan.replication) {
+    const c = await ctx.db(r.node);
+    const row = await c.query<{ subsynccommit: string }>('SELECT subsynccommit FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [r.subscription]);
+    before[r.node] = row.rows[0].subsynccommit;
+    if (before[r.node] !== 'on') await c.query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: 'on' }));
+  }
+  ctx.record({ apply_sync_before: before });
+  return { summary: `every node streaming; lag ${slots.map((s) => formatBytes(s.lag_bytes)).join(', ')}; apply made synchronous` };
 };

@@ -1,12 +1,21 @@
 import type { TaskRunner } from './context.js';
-import { currentLsn, readSlots, formatBytes } from '../pg/replication-state.js';
+import { readSlots, formatBytes } from '../pg/replication-state.js';
 import { OperationError } from '../errors.js';
 
 /** With writes frozen, the source position read once is final: every node must confirm it. */
 export const drain: TaskRunner = async (ctx) => {
   const { plan } = ctx;
   const source = await ctx.db('source');
-  const frozen = await currentLsn(source);
+  // F is a marker written after every frozen writer has ended: each of their
+  // commits ends before it. Committed synchronously, so the WAL up to F is
+  // flushed (walsenders send only flushed WAL) at once instead of when the WAL
+  // writer gets to it; pgoutput sends subscribers nothing for it. Not
+  // pg_current_wal_lsn(): that is the write position, which may point past the
+  // last record to a page boundary that no record reaches until more WAL comes.
+  const marker = ctx.describe().steps[0];
+  const results = (await source.query(marker.type === 'sql' ? marker.sql : '')) as unknown as { rows?: { frozen_lsn?: string }[] }[];
+  const frozen = results.map((r) => r.rows?.[0]?.frozen_lsn).find(Boolean);
+  if (!frozen) throw new OperationError('could not read the frozen position on the source');
   ctx.record({ frozen_lsn: frozen });
   const slots = plan.replication.map((r) => r.slot);
   const deadline = Date.now() + plan.cutover.timeout_seconds * 1000;

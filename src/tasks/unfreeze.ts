@@ -9,6 +9,7 @@ import { unfreezeWrites } from '../pg/write-freeze.js';
 import { runCommand } from '../exec/run-command.js';
 import { hookCommand } from '../render/commands.js';
 import { OperationError } from '../errors.js';
+import { renderSql } from '../render/templates.js';
 
 /** Returns what was undone; throws if writes could not be let through again. */
 export async function unfreezeSource(loaded: LoadedPlan, journal: Journal, redactor: Redactor, logDir: string): Promise<string[]> {
@@ -34,4 +35,21 @@ export async function unfreezeSource(loaded: LoadedPlan, journal: Journal, redac
   delete journal.facts.freeze;
   journal.save();
   return undone;
+}
+
+/** Puts back each subscription's synchronous_commit, which the cutover made synchronous for its drain. */
+export async function restoreApplySync(loaded: LoadedPlan, journal: Journal): Promise<void> {
+  const before = journal.facts.apply_sync_before;
+  if (!before) return;
+  for (const r of loaded.plan.replication) {
+    const value = before[r.node];
+    if (!value || value === 'on') continue;
+    const node = loaded.plan.nodes.find((n) => n.name === r.node)!;
+    await withClient(node.dsn, `node ${r.node}`, async (c) => {
+      const exists = await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [r.subscription]);
+      if (exists.rowCount) await c.query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value }));
+    });
+  }
+  delete journal.facts.apply_sync_before;
+  journal.save();
 }

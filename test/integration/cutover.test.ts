@@ -113,9 +113,9 @@ describe('migrate cutover', () => {
     const stopN2 = `runuser -u postgres -- ${PG_BIN}/pg_ctl -D ${n2.dataDir} -m immediate -w stop || ${PG_BIN}/pg_ctl -D ${n2.dataDir} -m immediate -w stop`;
     const { db, dir, file, env } = await setUp('co-lost', `hooks:\n  - after: drain\n    run: "${stopN2}"`);
     expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
-    const r = await runCli(['cutover', file], { cwd: dir, env });
+    const r = await runCli(['cutover', file], { cwd: dir, env, timeoutMs: 60_000 });
     await n2.restart();
-    expect(r.code).toBe(1);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stderr).toContain('writable again');
     expect(await sourceWritable(db)).toBe(true);
     const report = lastReport(dir, 'co-lost', 'cutover');

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, waitForSlots, slotNames, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { runCli, tempDir, writePlan, waitForSlots, slotNames, CLI, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 let work: string;
@@ -122,6 +123,69 @@ describe('migrate apply', () => {
     expect(r.stderr).toContain('nothing was changed');
     expect((await slotNames(source)).filter((s) => s.startsWith('refused'))).toEqual([]);
     expect(await source.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
+  });
+
+  it('stops cleanly on Ctrl-C: the running child is ended, the message says how to resume, and a rerun finishes', async () => {
+    const db = 'app_sigint';
+    await freshDatabase(db);
+    const dir = tempDir('sigint');
+    const { file, env } = writePlan(dir, { name: 'sigint', source, nodes: [n1, n2], db, extra: 'hooks:\n  - before: dump\n    run: test -e slept || { touch slept; exec sleep 31.7; }' });
+    const child = spawn(process.execPath, [CLI, 'apply', file], { cwd: dir, env: { ...process.env, CI: '1', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    while (!stdout.includes('start   [hook:1]')) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(stderr).toContain('was interrupted');
+    expect(stderr).toContain(`migrate apply ${file}`);
+    expect(stderr).toContain('migrate abort');
+    expect(stderr).toMatch(/slots sigint_slot1, sigint_slot2 stay on the source/);
+    expect(spawnSync('pgrep', ['-f', 'sleep 31.7']).status).toBe(1); // no such process left
+    const j = journal(dir, 'sigint');
+    expect(j.tasks['slot:n1'].status).toBe('done');
+    expect(j.tasks['dump']).toBeUndefined();
+
+    const again = await runCli(['apply', file], { cwd: dir, env });
+    expect(again.code, again.stderr).toBe(0);
+    await expectIdentical(db);
+  });
+
+  it('refuses a second apply of the same plan while one runs, saying who holds it', async () => {
+    const db = 'app_lock';
+    await freshDatabase(db);
+    const dir = tempDir('lock');
+    const { file, env } = writePlan(dir, { name: 'lock', source, nodes: [n1, n2], db, extra: 'hooks:\n  - before: prepare\n    run: sleep 3' });
+    const first = runCli(['apply', file], { cwd: dir, env });
+    await new Promise((r) => setTimeout(r, 1000));
+    const second = await runCli(['apply', file], { cwd: dir, env });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/plan lock is locked: migrate apply is running \(pid \d+/);
+    const f = await first;
+    expect(f.code, f.stdout + f.stderr).toBe(0);
+  });
+
+  it('reports status per node, as a table and as JSON, and appends the report to a GitHub job summary', async () => {
+    const db = 'app_live';
+    const { file, env } = writePlan(work, { name: 'live', source, nodes: [n1, n2], db });
+    const table = await runCli(['status', file], { cwd: work, env });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/n1\s+live_sub1\s+yes\s+pid \d+/);
+    expect(table.stdout).toContain('Every node is streaming.');
+    const json = JSON.parse((await runCli(['status', file, '--json'], { cwd: work, env })).stdout);
+    expect(json.healthy).toBe(true);
+    expect(json.nodes[1]).toMatchObject({ node: 'n2', subscription: 'live_sub2', slot: 'live_slot2' });
+    expect(typeof json.nodes[1].slot_state.retained_bytes).toBe('number');
+
+    const summary = join(tempDir('summary'), 'summary.md');
+    writeFileSync(summary, '');
+    expect((await runCli(['apply', file], { cwd: work, env: { ...env, GITHUB_STEP_SUMMARY: summary } })).code).toBe(0);
+    expect(readFileSync(summary, 'utf8')).toContain('# migrate apply: live');
   });
 
   const kills: { name: string; at: string; expectUnfinished: string; extra?: (dir: string) => string }[] = [

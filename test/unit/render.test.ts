@@ -119,9 +119,10 @@ describe('the other templates, exactly', () => {
     ['detach-subscription.sql.hbs', { subscription: 'Sub One' }, 'ALTER SUBSCRIPTION "Sub One" DISABLE;\nALTER SUBSCRIPTION "Sub One" SET (slot_name = NONE);\nDROP SUBSCRIPTION "Sub One";'],
     ['drop-publication.sql.hbs', { publication: 'My "Pub"' }, 'DROP PUBLICATION IF EXISTS "My ""Pub""";'],
     ['drop-slot.sql.hbs', { slot: 'slot_1' }, "SELECT pg_drop_replication_slot(slot_name)\n  FROM pg_replication_slots\n WHERE slot_name = 'slot_1';"],
-    ['freeze-writes.sql.hbs', { database: 'App' }, "ALTER DATABASE \"App\" SET default_transaction_read_only = on;\nSELECT pg_terminate_backend(pid)\n  FROM pg_stat_activity\n WHERE datname = 'App'\n   AND backend_type = 'client backend'\n   AND pid <> pg_backend_pid();"],
+    ['freeze-writes.sql.hbs', { database: 'App' }, "ALTER DATABASE \"App\" SET default_transaction_read_only = on;\nSELECT pid, pg_terminate_backend(pid)\n  FROM pg_stat_activity\n WHERE datname = 'App'\n   AND backend_type = 'client backend'\n   AND pid <> pg_backend_pid();"],
     ['unfreeze-writes.sql.hbs', { database: 'app' }, 'ALTER DATABASE app RESET default_transaction_read_only;'],
-    ['frozen-position.sql.hbs', {}, 'SELECT pg_current_wal_lsn() AS frozen_lsn;'],
+    ['frozen-position.sql.hbs', {}, "BEGIN;\nSET LOCAL synchronous_commit = on;\nSELECT pg_logical_emit_message(true, 'pgedge-migrate', 'writes frozen')::text AS frozen_lsn;\nCOMMIT;"],
+    ['set-apply-sync.sql.hbs', { subscription: 'Sub', value: 'on' }, 'ALTER SUBSCRIPTION "Sub" SET (synchronous_commit = \'on\');'],
     ['set-sequence.sql.hbs', { sequence: 'public."Order_id_seq"', value: 1042, is_called: true }, `SELECT setval('public."Order_id_seq"'::regclass, 1042, true);`],
     [
       'slot-lag.sql.hbs',

@@ -26,6 +26,7 @@ export const NODE_CHECKS = [
   'node.spock',
   'node.pglogical',
   'node.multimaster_settings',
+  'node.forward_origins',
   'node.reaches_source',
 ] as const;
 
@@ -308,6 +309,29 @@ async function checkConnectedNode(c: pg.Client, ctx: CheckContext, node: Node & 
         );
       }
       return undefined;
+    });
+    await run('node.forward_origins', async () => {
+      const installed = (await c.query<{ schema: string }>('SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1', [ext])).rows[0];
+      if (!installed) return undefined; // reported by node.${ext}
+      const subs = (await c.query<{ sub_name: string; origins: string[] | null }>(`SELECT sub_name, sub_forward_origins AS origins FROM ${quoteIdent(installed.schema)}.subscription ORDER BY 1`)).rows;
+      if (!subs.length) {
+        return finding(
+          'node.forward_origins',
+          'info',
+          `no ${ext} subscription to another node yet`,
+          'After the cutover the nodes replicate to each other through these.',
+          `Create them with forward_origins := '{}', so that changes that came from the source are not sent on again.`,
+        );
+      }
+      const forwarding = subs.filter((x) => (x.origins ?? []).length > 0).map((x) => `${x.sub_name} (forward_origins ${JSON.stringify(x.origins)})`);
+      if (!forwarding.length) return undefined;
+      return finding(
+        'node.forward_origins',
+        'error',
+        `${plural(forwarding.length, 'node-to-node subscription')} forward changes of other origins: ${listed(forwarding)}`,
+        "Changes that arrive from the source carry its origin. A subscription that forwards them sends each one on to its peer, which already has it from the source: conflicts, and an apply worker that crashes and restarts in a loop.",
+        `Recreate ${forwarding.length === 1 ? 'it' : 'them'} with forward_origins := '{}' (${ext === 'spock' ? 'spock.sub_create' : 'pglogical.create_subscription'}), before apply.`,
+      );
     });
     await run('node.multimaster_settings', async () => {
       const preload = (settings.get('shared_preload_libraries') ?? '').split(',').map((s) => s.trim().replace(/^"|"$/g, ''));

@@ -2,6 +2,7 @@
 // pglogical (Spock's ancestor, same model) while the source streams into both.
 // After the cutover both nodes take writes, and nothing collides or goes missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
 import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
@@ -61,10 +62,14 @@ describe('a pglogical multi-master target', () => {
       extra: 'cutover:\n  sequences:\n    strategy: interleave\n    gap: 100',
     });
     // Both nodes are pglogical nodes: the plan says so, and gains their replication-set steps.
-    const { readFileSync, writeFileSync } = await import('node:fs');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pglogical\n'));
     const runbook = await runCli(['runbook', file], { cwd: dir, env });
     expect(runbook.stdout).toContain('pglogical.replication_set_add_all_tables');
+
+    const check = await runCli(['check', file, '--json'], { cwd: dir, env });
+    const findings = JSON.parse(check.stdout).findings as { id: string; severity: string }[];
+    expect(findings.filter((f) => f.severity === 'error'), check.stdout).toEqual([]);
+    expect(findings.some((f) => f.id === 'node.forward_origins')).toBe(false); // both subscriptions forward nothing
 
     const load = startWriteLoad(source, { db: DB, script: SAMPLE_LOAD, clients: 2, rate: 100 });
     let cutover;
@@ -105,5 +110,24 @@ describe('a pglogical multi-master target', () => {
     expect(after.filter((t) => !t.equal)).toEqual([]);
     // No replication slot of the migration is left on the source.
     expect((await source.query("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'mm_%'")).length).toBe(0);
+  });
+});
+
+describe('migrate check on a pglogical target', () => {
+  it('reports a node-to-node subscription that forwards changes of other origins', async () => {
+    const db = 'fwd';
+    await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
+    const at = (c: Cluster) => `host=127.0.0.1 port=${c.port} dbname=${db} user=postgres password=${c.password}`;
+    await n2.exec(`CREATE EXTENSION pglogical; SELECT pglogical.create_node(node_name := 'n2f', dsn := '${at(n2)}')`, db);
+    await n1.exec(`CREATE EXTENSION pglogical; SELECT pglogical.create_node(node_name := 'n1f', dsn := '${at(n1)}')`, db);
+    await n1.exec(`SELECT pglogical.create_subscription(subscription_name := 'n1f_from_n2f', provider_dsn := '${at(n2)}', synchronize_structure := false, synchronize_data := false, forward_origins := '{all}')`, db);
+    const dir = tempDir('fwd');
+    const { file, env } = writePlan(dir, { name: 'fwd', source, nodes: [n1, n2], db });
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pglogical\n'));
+    const r = await runCli(['check', file, '--json'], { cwd: dir, env });
+    const f = (JSON.parse(r.stdout).findings as { id: string; severity: string; target: string; found: string; fix: string }[]).filter((x) => x.id === 'node.forward_origins');
+    expect(f.find((x) => x.target === 'n1')).toMatchObject({ severity: 'error', found: expect.stringContaining('n1f_from_n2f'), fix: expect.stringContaining("forward_origins := '{}'") });
+    expect(f.find((x) => x.target === 'n2')).toMatchObject({ severity: 'info' });
+    expect(r.code).toBe(1);
   });
 });

@@ -50,7 +50,7 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
     nextSteps: (outcome) => {
       const slots = journalRef ? slotsAtRisk(loaded.plan, journalRef) : [];
       const resume = `Run \`migrate apply ${file}\` to resume where this stopped, or \`migrate abort ${file}\` to remove everything it created.`;
-      if (!slots.length) return `${outcome === 'interrupted' ? 'Stopped' : 'Stopped'} before any slot was created. ${resume}`;
+      if (!slots.length) return `${outcome === 'interrupted' ? 'Stopped' : 'Failed'} before any slot was created: the source is as it was. ${resume}`;
       return `!! The slots ${slots.join(', ')} stay on the source and hold WAL there until this migration resumes or is aborted: left alone they fill its disk. ${resume}`;
     },
   });

@@ -13,7 +13,9 @@ export const drain: TaskRunner = async (ctx) => {
   // pg_current_wal_lsn(): that is the write position, which may point past the
   // last record to a page boundary that no record reaches until more WAL comes.
   const marker = ctx.describe().steps[0];
-  const results = (await source.query(marker.type === 'sql' ? marker.sql : '')) as unknown as { rows?: { frozen_lsn?: string }[] }[];
+  if (marker.type !== 'sql') throw new Error('drain step is not SQL');
+  // A multi-statement query answers with one result per statement.
+  const results = (await source.query(marker.sql)) as unknown as { rows?: { frozen_lsn?: string }[] }[];
   const frozen = results.map((r) => r.rows?.[0]?.frozen_lsn).find(Boolean);
   if (!frozen) throw new OperationError('could not read the frozen position on the source');
   ctx.record({ frozen_lsn: frozen });

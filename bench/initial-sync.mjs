@@ -27,6 +27,8 @@ try {
   const env = { ...process.env, PGPASSWORD: source.password };
   execFileSync(join(bin, 'pgbench'), ['-i', '-q', '-s', String(scale), '-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', 'bench'], { env, stdio: 'ignore' });
   await source.exec(execFileSync('cat', [join(root, 'templates/sandbox/schema.sql')], { encoding: 'utf8' }), 'bench');
+  // pgbench's history has no key; insert-only, it replicates with REPLICA IDENTITY FULL (the fix migrate check gives).
+  await source.exec('ALTER TABLE pgbench_history REPLICA IDENTITY FULL', 'bench');
   const [{ rows, size }] = await source.query(`SELECT (SELECT sum(n_live_tup) FROM pg_stat_user_tables)::bigint AS rows, pg_size_pretty(pg_database_size('bench')) AS size`, [], 'bench');
   console.log(`source: ${rows} rows, ${size}; 2 nodes; jobs ${jobs}; PostgreSQL binaries ${bin}`);
   const results = [];

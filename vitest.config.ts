@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // time per file with generous timeouts.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
       {

@@ -68,8 +68,22 @@ export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise
         task.skip(`[${spec.id}] done in an earlier run`);
         return;
       }
+      // listr2 starts every task of a concurrent list at once; in a terminal
+      // the ones still waiting say what for.
+      const pending = new Set(spec.deps.filter((d) => records.get(d)!.status !== 'succeeded' && records.get(d)!.status !== 'already-done'));
+      const showWaiting = () => {
+        if (!plain && pending.size) task.output = `waiting for ${[...pending].join(', ')}`;
+      };
+      showWaiting();
       try {
-        await Promise.all(spec.deps.map((d) => finished.get(d)!.promise));
+        await Promise.all(
+          spec.deps.map((d) =>
+            finished.get(d)!.promise.then(() => {
+              pending.delete(d);
+              showWaiting();
+            }),
+          ),
+        );
       } catch (e) {
         rec.status = hooks.signal.aborted ? 'interrupted' : 'skipped';
         mine.reject(new DependencyFailed());

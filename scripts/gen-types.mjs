@@ -1,13 +1,27 @@
-// Generates src/plan/plan.types.ts from schemas/plan.schema.json, so the plan's
-// shape is written once. test/unit/schema-types.test.ts fails when they drift.
+// Generates the TypeScript types from the JSON Schemas, so that each shape is
+// written once: src/plan/plan.types.ts from schemas/plan.schema.json and
+// src/report/report.types.ts from schemas/report.schema.json.
+// test/unit/schema-types.test.ts generates again and fails when they drift.
 import { compileFromFile } from 'json-schema-to-typescript';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const out = new URL('../src/plan/plan.types.ts', import.meta.url);
-const ts = await compileFromFile(new URL('../schemas/plan.schema.json', import.meta.url).pathname, {
-  bannerComment: '/* Generated from schemas/plan.schema.json by `npm run gen:types`. Do not edit. */',
-  additionalProperties: false,
-  strictIndexSignatures: true,
-  style: { singleQuote: true },
-});
-writeFileSync(out, ts);
+const root = new URL('..', import.meta.url);
+
+export const GENERATED = [
+  { schema: 'schemas/plan.schema.json', types: 'src/plan/plan.types.ts' },
+  { schema: 'schemas/report.schema.json', types: 'src/report/report.types.ts' },
+];
+
+export function generate({ schema }) {
+  return compileFromFile(fileURLToPath(new URL(schema, root)), {
+    bannerComment: `/* Generated from ${schema} by \`npm run gen:types\`. Do not edit. */`,
+    additionalProperties: false,
+    strictIndexSignatures: true,
+    style: { singleQuote: true },
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const entry of GENERATED) writeFileSync(new URL(entry.types, root), await generate(entry));
+}

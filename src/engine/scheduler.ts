@@ -5,19 +5,10 @@ import { Listr, type ListrTask } from 'listr2';
 import type { TaskGraph, TaskSpec } from '../plan/graph.js';
 import type { TaskOutcome } from '../tasks/context.js';
 import { plainLines } from '../report/plain-lines.js';
+import type { TaskRecord } from '../report/report.types.js';
 
-export type TaskStatus = 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted';
-
-export interface TaskRecord {
-  id: string;
-  title: string;
-  status: TaskStatus;
-  started_at?: string;
-  finished_at?: string;
-  duration_ms?: number;
-  summary?: string;
-  error?: string;
-}
+export type { TaskRecord };
+export type TaskStatus = TaskRecord['status'];
 
 export interface SchedulerHooks {
   /** Already done in an earlier run (per the journal). */

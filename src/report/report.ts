@@ -2,32 +2,11 @@
 // it ran. report.json for machines, report.md for people and job summaries.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskRecord } from '../engine/scheduler.js';
-import type { Facts } from '../facts.js';
+import type { RunReport, TaskRecord } from './report.types.js';
 import type { Redactor } from '../secrets.js';
 import { renderTemplate } from '../render/templates.js';
 
-export interface RunReport {
-  tool: 'pgedge-migrate';
-  version: string;
-  plan: string;
-  plan_file: string;
-  command: string;
-  status: 'succeeded' | 'failed';
-  /** Why the run ended early, when it did. */
-  outcome: 'completed' | 'nothing-to-do' | 'failed' | 'interrupted';
-  started_at: string;
-  finished_at: string;
-  duration_ms: number;
-  tasks: TaskRecord[];
-  facts: Facts;
-  lag?: { node: string; slot: string; lag_bytes: number | null; retained_bytes: number | null }[];
-  warnings: string[];
-  commands: { task: string; command: string }[];
-  error?: string;
-  next_steps?: string;
-  [extra: string]: unknown;
-}
+export type { RunReport, TaskRecord };
 
 export function writeReport(runDir: string, report: RunReport, redactor: Redactor): { json: string; md: string } {
   const safe = redactor.redactValue(report);

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSyn
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
 import { spawn, spawnSync } from 'node:child_process';
-import { runCli, tempDir, writePlan, waitForSlots, slotNames, CLI, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, waitForSlots, slotNames, reportProblems, CLI, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 let work: string;
@@ -94,6 +94,7 @@ describe('migrate apply', () => {
       expect(readFileSync(join(work, '.migrate', 'live', 'journal.json'), 'utf8')).not.toContain(secret);
     }
     const json = JSON.parse(readFileSync(join(runs, readdirSync(runs)[0], 'report.json'), 'utf8'));
+    expect(await reportProblems(json)).toBeNull();
     expect(json.status).toBe('succeeded');
     expect(json.tasks.every((t: { id: string; status: string; started_at: string; finished_at: string; duration_ms: number }) => t.status === 'succeeded' && t.started_at && t.finished_at && t.duration_ms >= 0)).toBe(true);
     expect(json.facts.anchor.consistent_point).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);

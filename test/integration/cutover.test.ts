@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -84,6 +84,7 @@ describe('migrate cutover', () => {
     for (const n of [n1, n2]) for (const [name, v] of await next(n)) expect(v, `${name} on ${n.name}`).toBeGreaterThan(src.get(name)!);
 
     const report = lastReport(dir, 'co-load', 'cutover');
+    expect(await reportProblems(report)).toBeNull();
     expect(report.status).toBe('succeeded');
     expect(typeof report.cutover.write_downtime_ms).toBe('number');
     expect(report.cutover.frozen_lsn).toMatch(/\//);
@@ -119,6 +120,7 @@ describe('migrate cutover', () => {
     expect(r.stderr).toContain('writable again');
     expect(await sourceWritable(db)).toBe(true);
     const report = lastReport(dir, 'co-lost', 'cutover');
+    expect(await reportProblems(report)).toBeNull(); // a failed run's report too
     expect(report.cutover.source_left).toContain('writable again');
   });
 });

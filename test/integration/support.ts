@@ -95,3 +95,14 @@ export async function waitForSlots(source: Cluster, db: string, timeoutMs = 60_0
 export async function slotNames(source: Cluster): Promise<string[]> {
   return (await source.query<{ slot_name: string }>('SELECT slot_name FROM pg_replication_slots ORDER BY 1')).map((r) => r.slot_name);
 }
+
+let reportValidator: ((data: unknown) => boolean) & { errors?: unknown } | undefined;
+
+/** report.json as schemas/report.schema.json describes it, or the errors why not. */
+export async function reportProblems(report: unknown): Promise<unknown> {
+  if (!reportValidator) {
+    const { Ajv } = await import('ajv');
+    reportValidator = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'report.schema.json'), 'utf8')));
+  }
+  return reportValidator(report) ? null : reportValidator.errors;
+}

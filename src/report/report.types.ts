@@ -1,0 +1,82 @@
+/* Generated from schemas/report.schema.json by `npm run gen:types`. Do not edit. */
+
+/**
+ * report.json, written in <state_dir>/runs/<time>-<stage>/ by every migrate apply and migrate cutover, whatever their outcome. Holds no secret.
+ */
+export interface RunReport {
+  tool: 'pgedge-migrate';
+  version: string;
+  /**
+   * The plan's name.
+   */
+  plan: string;
+  plan_file: string;
+  /**
+   * The stage that ran.
+   */
+  command: 'apply' | 'cutover';
+  status: 'succeeded' | 'failed';
+  /**
+   * completed; nothing-to-do (a rerun after success); failed; interrupted (Ctrl-C, SIGTERM).
+   */
+  outcome: 'completed' | 'nothing-to-do' | 'failed' | 'interrupted';
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  tasks: TaskRecord[];
+  /**
+   * What the run learned: the anchor (consistent_point, snapshot), origins, caught-up and frozen positions.
+   */
+  facts: {
+    [k: string]: unknown | undefined;
+  };
+  /**
+   * apply: where each node's slot stood at the end.
+   */
+  lag?: {
+    node: string;
+    slot: string;
+    lag_bytes: number | null;
+    retained_bytes: number | null;
+  }[];
+  /**
+   * cutover: the write freeze and its steps.
+   */
+  cutover?: {
+    /**
+     * From the first moment of the freeze to the switch (or to the unfreeze of a cutover called off).
+     */
+    write_downtime_ms: number | null;
+    freeze_started_at: string | null;
+    freeze_ended_at: string | null;
+    frozen_lsn: string | null;
+    switched_at: string | null;
+    source_left: string;
+    /**
+     * Duration of each task that ran, in ms.
+     */
+    steps: {
+      [k: string]: number | undefined;
+    };
+  };
+  warnings: string[];
+  /**
+   * Every client program run, as a command line with its password hidden.
+   */
+  commands: {
+    task: string;
+    command: string;
+  }[];
+  error?: string;
+  next_steps?: string;
+}
+export interface TaskRecord {
+  id: string;
+  title: string;
+  status: 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted';
+  started_at?: string;
+  finished_at?: string;
+  duration_ms?: number;
+  summary?: string;
+  error?: string;
+}

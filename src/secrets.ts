@@ -17,7 +17,9 @@ export class Redactor {
   addConninfo(dsn: string | undefined): void {
     if (!dsn) return;
     try {
-      this.addSecret(parseConninfo(dsn).password);
+      const info = parseConninfo(dsn);
+      this.addSecret(info.password);
+      this.addSecret(info.sslpassword);
     } catch {
       // An unreadable DSN is reported by validation; nothing to learn from it here.
     }
@@ -25,7 +27,10 @@ export class Redactor {
 
   redact(text: string): string {
     let out = text.replace(/postgres(?:ql)?:\/\/[^\s'"]+/gi, (uri) => (isUri(uri) ? redactConninfo(uri) : uri));
-    out = out.replace(/(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s'"]+)/gi, `$1${REDACTED}`);
+    // key=value text anywhere (a DSN echoed in an error): the same rule as for a DSN.
+    out = redactConninfo(out);
+    // ... and inside quotes or after punctuation, where a DSN's own rule does not look.
+    out = out.replace(/(\b(?:ssl)?password\s*=\s*)(?!\*{4})('(?:[^'\\]|\\.)*'|[^\s'"]+)/gi, `$1${REDACTED}`);
     // Longest first, so a secret containing another is hidden whole.
     for (const s of [...this.secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join(REDACTED);
     return out;

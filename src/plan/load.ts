@@ -60,7 +60,10 @@ export function loadPlan(file: string, env: Record<string, string | undefined> =
   const shown = isAbsolute(file) ? relative(process.cwd(), file) || file : file;
   const { plan, problems } = validatePlanText(readPlanFile(file), shown, env);
   if (!plan) throw new PlanInvalidError(problems);
-  return { file: shown, dir: dirname(resolve(file)), plan, warnings: problems.filter((p) => p.severity === 'warning') };
+  const dir = dirname(resolve(file));
+  // Like every other path in a plan, relative to the plan file, not to wherever migrate runs.
+  if (plan.tools.bin_dir) plan.tools.bin_dir = resolve(dir, plan.tools.bin_dir);
+  return { file: shown, dir, plan, warnings: problems.filter((p) => p.severity === 'warning') };
 }
 
 /** Where the journal, lock and runs of this plan live. */

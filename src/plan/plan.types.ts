@@ -90,7 +90,7 @@ export interface Plan {
    */
   tools?: {
     /**
-     * Directory holding pg_dump, pg_restore and vacuumdb. Default: found on PATH. Their major version must not be older than the source's.
+     * Directory holding pg_dump, pg_restore and vacuumdb, relative to the plan file. Default: found on PATH. Their major version must not be older than the source's.
      */
     bin_dir?: string;
   };

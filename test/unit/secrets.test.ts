@@ -51,4 +51,18 @@ describe('Redactor', () => {
     expect(r.redactValue(value)).toEqual({ error: 'auth **** failed', nested: [{ dsn: 'postgresql://u:****@h/db' }, 42, null, true] });
     expect(value.error).toBe('auth s3cret failed');
   });
+
+  it('hides passwords it was never told about: escaped, quoted, sslpassword, in quotes or after punctuation', () => {
+    const r = new Redactor();
+    expect(r.redact('failed: host=a password=two\\ words dbname=b')).toBe('failed: host=a password=**** dbname=b');
+    expect(r.redact("host=a sslpassword='x y' dbname=b")).toBe('host=a sslpassword=**** dbname=b');
+    expect(r.redact('invalid option "password=abc"')).toBe('invalid option "password=****"');
+    expect(r.redact('postgresql://u@h/db?sslpassword=zz')).toBe('postgresql://u@h/db?sslpassword=****');
+  });
+
+  it('learns sslpassword from a DSN too', () => {
+    const r = new Redactor();
+    r.addConninfo('host=a sslpassword=keyphrase');
+    expect(r.redact('the key keyphrase was refused')).toBe('the key **** was refused');
+  });
 });

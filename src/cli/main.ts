@@ -63,6 +63,7 @@ program
   .command('status')
   .description('replication per node: subscription, apply worker, positions, lag, and the WAL each slot holds on the source')
   .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
   .option('--json', 'machine-readable output')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./status.js')).statusCommand(file, opts, out);

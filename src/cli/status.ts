@@ -1,4 +1,6 @@
-import { loadPlan } from '../plan/load.js';
+import { existsSync } from 'node:fs';
+import { loadPlan, stateDir } from '../plan/load.js';
+import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
 
@@ -13,8 +15,17 @@ interface NodeStatus {
 }
 
 /** `migrate status PLAN`: where replication stands, per node. */
-export async function statusCommand(file: string, opts: { json?: boolean }, out: (s: string) => void): Promise<number> {
-  const { plan } = loadPlan(file);
+export async function statusCommand(file: string, opts: { json?: boolean; stateDir?: string }, out: (s: string) => void): Promise<number> {
+  const loaded = loadPlan(file);
+  const { plan } = loaded;
+  // A cutover stopped outright while writes were frozen leaves the source
+  // read-only: the one thing status must not keep quiet about.
+  const journalFile = Journal.file(stateDir(loaded, opts.stateDir));
+  const facts = existsSync(journalFile) ? Journal.open(stateDir(loaded, opts.stateDir), plan.name).facts : {};
+  const frozen = facts.freeze && !facts.switched_at ? facts.freeze : undefined;
+  const frozenNote = frozen
+    ? `!! Writes to the source database ${frozen.database} are frozen since ${frozen.frozen_at} by a cutover that did not finish: run \`migrate cutover ${file}\` to finish it, or \`migrate abort ${file}\` to make the source writable again.`
+    : undefined;
   let sourceError: string | undefined;
   let slots: SlotState[] = [];
   try {
@@ -41,7 +52,7 @@ export async function statusCommand(file: string, opts: { json?: boolean }, out:
   );
   const healthy = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, nodes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
@@ -64,5 +75,6 @@ export async function statusCommand(file: string, opts: { json?: boolean }, out:
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) out(line(r));
   out(`\n${healthy ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
+  if (frozenNote) out(`\n${frozenNote}\n`);
   return healthy ? 0 : 1;
 }

@@ -125,6 +125,26 @@ describe('migrate cutover', () => {
   });
 });
 
+describe('a cutover stopped outright while writes are frozen', () => {
+  it('is shown loudly by status, and the next cutover unfreezes first, then completes', async () => {
+    const { db, dir, file, env } = await setUp('co-killed', 'hooks:\n  - after: freeze\n    run: test -e killed || { touch killed; kill -9 $PPID; }');
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    const killed = await runCli(['cutover', file], { cwd: dir, env });
+    expect(killed.signal ?? killed.code).toBe('SIGKILL');
+    expect(await sourceWritable(db)).toBe(false);
+    const status = await runCli(['status', file], { cwd: dir, env });
+    expect(status.stdout).toMatch(/!! Writes to the source database co_killed are frozen since .*`migrate abort/s);
+    expect(JSON.parse((await runCli(['status', file, '--json'], { cwd: dir, env })).stdout).writes_frozen_since).toMatch(/^20/);
+
+    const again = await runCli(['cutover', file], { cwd: dir, env });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stderr).toContain('A previous cutover stopped while writes were frozen: unfreezing the source');
+    const tables = await userTables(source, db);
+    expect((await compareClusters([source, n1, n2], db, tables)).filter((t) => !t.equal)).toEqual([]);
+    expect(await leftovers(db, 'co_killed')).toEqual([]);
+  });
+});
+
 describe('migrate abort', () => {
   it('after a failed apply leaves no slot, publication or subscription anywhere, and can run twice', async () => {
     const { db, dir, file, env } = await setUp('ab-failed', 'hooks:\n  - after: subscribe\n    run: exit 3');

@@ -49,12 +49,12 @@ function mermaid(plan: ResolvedPlan): string[] {
   return lines;
 }
 
-function rollback(plan: ResolvedPlan, database: string): { phase: string; text: string }[] {
+function rollback(plan: ResolvedPlan, database: string, file: string): { phase: string; text: string }[] {
   const slots = plan.replication.map((r) => r.slot);
   const dropSubs = plan.replication.map((r) => `On ${r.node}:\n\n\`\`\`sql\n${renderSql('detach-subscription.sql.hbs', { subscription: r.subscription })}\n\`\`\``).join('\n\n');
   const dropSource = ['```sql', ...slots.map((s) => renderSql('drop-slot.sql.hbs', { slot: s })), ...plan.replication.map((r) => renderSql('drop-publication.sql.hbs', { publication: r.publication })), '```'].join('\n');
   return [
-    { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${plan.name}.yaml\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
+    { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${file}\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
     { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone after dropping exactly the objects of the dump from the node. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },
     { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure. By hand:\n\n\`\`\`sql\n${renderSql('unfreeze-writes.sql.hbs', { database })}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}Replication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
     { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source.' },
@@ -98,6 +98,6 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
     restoreJobs: plan.restore.jobs,
     mermaid: mermaid(plan),
     stages,
-    rollback: rollback(plan, sourceDatabase({ ...ctx, plan, reveal: false })),
+    rollback: rollback(plan, sourceDatabase({ ...ctx, plan, reveal: false }), ctx.file),
   });
 }

@@ -72,7 +72,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'create-slot':
       return {
         steps: [{ type: 'sql', on: 'source', sql: renderSql('create-slot.sql.hbs', { slot: r!.slot }), note: 'Waits for open write transactions on the source to end.' }],
-        check: { text: 'The slot exists, inactive for now, and holds WAL from here on: do not leave it behind if you stop.', on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: [r!.slot], target_lsn: '0/0' }) },
+        check: { text: 'The slot exists, inactive for now, and holds WAL from here on: do not leave it behind if you stop.', on: 'source', sql: `SELECT slot_name, plugin, active, pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) AS wal_held\n  FROM pg_replication_slots\n WHERE slot_name = ${quoteLiteral(r!.slot)};` },
       };
     case 'export-snapshot':
       return {

@@ -1,0 +1,59 @@
+// The statements that make a node's sequences safe at cutover, per strategy.
+import { describe, it, expect } from 'vitest';
+import { sequenceStatements, type SourceSequence } from '../../src/pg/sequences.js';
+import { OperationError } from '../../src/errors.js';
+
+const seq = (over: Partial<SourceSequence> = {}): SourceSequence => ({
+  schema: 'shop',
+  name: 'orders_id_seq',
+  last_value: 5000n,
+  increment_by: 1n,
+  min_value: 1n,
+  max_value: 9223372036854775807n,
+  start_value: 1n,
+  ...over,
+});
+
+describe('sequenceStatements', () => {
+  it('copy: the source value plus the gap, as already handed out', () => {
+    expect(sequenceStatements(seq(), 'copy', 1000n, 0, 1)).toEqual(["SELECT setval('shop.orders_id_seq'::regclass, 6000, true)"]);
+  });
+
+  it('copy: a sequence never used on the source and no gap is left as the dump made it', () => {
+    expect(sequenceStatements(seq({ last_value: null }), 'copy', 0n, 0, 1)).toEqual([]);
+  });
+
+  it('interleave: node i of N starts at its own offset past the source value, all stepping by N', () => {
+    const [n1, n2] = [0, 1].map((i) => sequenceStatements(seq(), 'interleave', 100n, i, 2));
+    expect(n1).toEqual(['ALTER SEQUENCE shop.orders_id_seq INCREMENT BY 2', "SELECT setval('shop.orders_id_seq'::regclass, 5101, false)"]);
+    expect(n2).toEqual(['ALTER SEQUENCE shop.orders_id_seq INCREMENT BY 2', "SELECT setval('shop.orders_id_seq'::regclass, 5102, false)"]);
+    // n1 hands out 5101, 5103, ...; n2 5102, 5104, ...: disjoint, and all past the source's 5000 + gap.
+  });
+
+  it('interleave keeps a larger increment: node values stay on their own residues', () => {
+    const stmts = [0, 1, 2].map((i) => sequenceStatements(seq({ increment_by: 10n, last_value: 990n }), 'interleave', 0n, i, 3)[1]);
+    expect(stmts).toEqual([
+      "SELECT setval('shop.orders_id_seq'::regclass, 1000, false)",
+      "SELECT setval('shop.orders_id_seq'::regclass, 1010, false)",
+      "SELECT setval('shop.orders_id_seq'::regclass, 1020, false)",
+    ]);
+  });
+
+  it('interleave on a descending sequence goes further down', () => {
+    const [alter, set] = sequenceStatements(seq({ increment_by: -1n, last_value: -50n, min_value: -1000n, max_value: -1n, start_value: -1n }), 'interleave', 10n, 1, 2);
+    expect(alter).toBe('ALTER SEQUENCE shop.orders_id_seq INCREMENT BY -2');
+    expect(set).toBe("SELECT setval('shop.orders_id_seq'::regclass, -62, false)");
+  });
+
+  it('a value outside the sequence\'s range is refused, not wrapped', () => {
+    expect(() => sequenceStatements(seq({ max_value: 5500n }), 'copy', 1000n, 0, 1)).toThrow(OperationError);
+  });
+
+  it('names needing quotes are quoted', () => {
+    expect(sequenceStatements(seq({ schema: 'Sales', name: 'Order Id' }), 'interleave', 0n, 0, 2)[0]).toBe('ALTER SEQUENCE "Sales"."Order Id" INCREMENT BY 2');
+  });
+
+  it('snowflake: pgEdge converts the sequence', () => {
+    expect(sequenceStatements(seq(), 'snowflake', 0n, 0, 2)).toEqual(["SELECT snowflake.convert_sequence_to_snowflake('shop.orders_id_seq'::regclass)"]);
+  });
+});

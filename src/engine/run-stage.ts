@@ -207,7 +207,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     redactor,
     signal,
     shared: env.shared,
-    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true }),
+    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, runId: process.pid }),
     progress: env.progress,
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),

@@ -30,10 +30,16 @@ export interface DescribeContext {
   facts: Facts;
   /** Reveal secrets (the subscription's CONNECTION) for execution; never for printing. */
   reveal: boolean;
+  /**
+   * The running process: the anchor's temporary slot is named after it, so
+   * that one the server has not yet dropped after a killed run cannot collide.
+   */
+  runId?: number;
 }
 
-export function anchorSlotName(plan: ResolvedPlan): string {
-  return `${plan.name.replace(/-/g, '_')}_anchor`.slice(0, 63);
+export function anchorSlotName(plan: ResolvedPlan, runId?: number): string {
+  const base = `${plan.name.replace(/-/g, '_')}_anchor`.slice(0, 50);
+  return runId === undefined ? base : `${base}_${runId}`;
 }
 
 /** Placeholder shown where a value exists only during a run. */
@@ -80,7 +86,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
           {
             type: 'replication',
             on: 'source',
-            command: renderSql('export-snapshot.repl.hbs', { anchor: anchorSlotName(plan) }).trim(),
+            command: renderSql('export-snapshot.repl.hbs', { anchor: anchorSlotName(plan, ctx.runId) }).trim(),
             note: 'On a replication connection (psql "dbname=... replication=database"). Keep this session open and idle until the dump has finished: any further command on it ends the exported snapshot. Note consistent_point and snapshot_name.',
           },
         ],

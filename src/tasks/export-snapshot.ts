@@ -1,7 +1,6 @@
 import type { TaskRunner } from './context.js';
 import { connectReplication, pgErrorText } from '../pg/connect.js';
 import { OperationError } from '../errors.js';
-import { anchorSlotName } from '../render/describe.js';
 
 export const ANCHOR = 'anchor';
 
@@ -20,12 +19,9 @@ export const exportSnapshot: TaskRunner = async (ctx) => {
   };
   const onAbort = () => void close();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
-  // Per process, so that a temporary slot the server has not yet dropped after
-  // a killed run cannot collide with this one.
-  const command = slot.command.replace(anchorSlotName(ctx.plan), `${anchorSlotName(ctx.plan).slice(0, 50)}_${process.pid}`);
   let row: { slot_name: string; consistent_point: string; snapshot_name: string };
   try {
-    row = (await conn.query(command)).rows[0];
+    row = (await conn.query(slot.command)).rows[0];
   } catch (e) {
     await close();
     throw new OperationError(`creating the snapshot anchor on the source failed: ${pgErrorText(e)}`, 'The role needs REPLICATION (rds_replication on RDS/Aurora) and pg_hba.conf must allow it; wal_level must be logical.');

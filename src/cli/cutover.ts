@@ -13,6 +13,8 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
     out,
     err,
     before: async ({ journal, redactor }) => {
+      // A cutover cut off before its switch is started over from a clean state.
+      if (!journal.facts.switched_at) await restoreApplySync(loaded, journal);
       if (journal.facts.freeze && !journal.facts.switched_at) {
         err('A previous cutover stopped while writes were frozen: unfreezing the source before starting again.\n');
         const undone = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));

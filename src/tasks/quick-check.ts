@@ -1,5 +1,5 @@
 import type { TaskRunner, TaskContext } from './context.js';
-import { publishedTables, rowCounts } from '../pg/row-counts.js';
+import { publishedTables, rowCounts, tableLabel, type PublishedTable } from '../pg/row-counts.js';
 import { OperationError } from '../errors.js';
 import { withClient } from '../pg/connect.js';
 
@@ -10,7 +10,7 @@ const SOURCE_COUNTS = 'source-row-counts';
  * against it, on a connection of its own: tied to the first node's task, a
  * failure of that node would fail every other node's check too.
  */
-function sourceCounts(ctx: TaskContext, tables: string[]): Promise<Map<string, bigint>> {
+function sourceCounts(ctx: TaskContext, tables: PublishedTable[]): Promise<Map<string, bigint>> {
   let held = ctx.shared.get(SOURCE_COUNTS) as { close(): Promise<void>; counts: Promise<Map<string, bigint>> } | undefined;
   if (!held) {
     const counts = withClient(ctx.plan.source.dsn, 'the source', (c) => rowCounts(c, tables));
@@ -33,7 +33,7 @@ export const quickCheck: TaskRunner = async (ctx) => {
   }
   const tables = await publishedTables(await ctx.db('source'), r.publication);
   const [src, dst] = await Promise.all([sourceCounts(ctx, tables), ctx.db(node).then((c) => rowCounts(c, tables))]);
-  const diffs = tables.filter((t) => src.get(t) !== dst.get(t)).map((t) => `${t} (source ${src.get(t)}, ${node} ${dst.get(t)})`);
+  const diffs = tables.map(tableLabel).filter((t) => src.get(t) !== dst.get(t)).map((t) => `${t} (source ${src.get(t)}, ${node} ${dst.get(t)})`);
   if (diffs.length) throw new OperationError(`row counts differ on ${node}: ${diffs.slice(0, 5).join(', ')}${diffs.length > 5 ? ` and ${diffs.length - 5} more` : ''}`, 'The source will be unfrozen; replication keeps running. Run `migrate verify` to find the rows.');
   return { summary: `${tables.length} tables, counts equal` };
 };

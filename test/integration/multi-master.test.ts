@@ -2,11 +2,20 @@
 // pglogical (Spock's ancestor, same model) while the source streams into both.
 // After the cutover both nodes take writes, and nothing collides or goes missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
 import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 const DB = 'mm';
+
+// pglogical is a Debian package of its own (postgresql-15-pglogical), which
+// .ci/run installs. Elsewhere a machine without it skips this file, saying so;
+// under CI its absence is a failure, never a silent skip.
+const PGLOGICAL = join(PG_BIN, '..', 'lib', 'pglogical.so');
+const hasPglogical = existsSync(PGLOGICAL);
+if (!hasPglogical && process.env.CI) throw new Error(`${PGLOGICAL} is missing: apt-get install -y postgresql-15-pglogical`);
+if (!hasPglogical) console.warn(`skipping the multi-master tests: ${PGLOGICAL} is missing (apt-get install -y postgresql-15-pglogical)`);
 let source: Cluster, n1: Cluster, n2: Cluster;
 
 function kv(c: Cluster): string {
@@ -14,6 +23,7 @@ function kv(c: Cluster): string {
 }
 
 beforeAll(async () => {
+  if (!hasPglogical) return;
   // pglogical must be preloaded; a DROP DATABASE would wait forever on its
   // supervisor, so these clusters are used for this file only and then removed.
   const pglogical = { shared_preload_libraries: 'pglogical', track_commit_timestamp: 'on', max_worker_processes: 24 };
@@ -51,7 +61,7 @@ async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): P
   }
 }
 
-describe('a pglogical multi-master target', () => {
+describe.skipIf(!hasPglogical)('a pglogical multi-master target', () => {
   it('migrates under load, cuts over with interleaved sequences, then takes writes on both nodes without collisions', async () => {
     const dir = tempDir('mm');
     const { file, env } = writePlan(dir, {
@@ -113,7 +123,7 @@ describe('a pglogical multi-master target', () => {
   });
 });
 
-describe('migrate check on a pglogical target', () => {
+describe.skipIf(!hasPglogical)('migrate check on a pglogical target', () => {
   it('reports a node-to-node subscription that forwards changes of other origins', async () => {
     const db = 'fwd';
     await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));

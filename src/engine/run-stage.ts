@@ -57,6 +57,11 @@ export function redactorFor(loaded: LoadedPlan): Redactor {
   return r;
 }
 
+/** The one line an error becomes in the output and the report: its message and what to do, redacted. */
+function errorText(e: unknown, redactor: Redactor): string {
+  return redactor.redact(e instanceof MigrateError ? e.message + (e.hint ? ` ${e.hint}` : '') : ((e as Error)?.message ?? String(e)));
+}
+
 function runStamp(stage: Stage): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${stage}`;
 }
@@ -70,12 +75,15 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   const controller = new AbortController();
   const signal = controller.signal;
   let interrupts = 0;
+  let journal: Journal | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
       opts.err(`\n${sig}: stopping; running steps are being ended and the journal kept consistent. (Again to exit at once.)\n`);
       controller.abort();
     } else {
+      const frozen = journal?.facts.freeze && !journal.facts.switched_at;
+      opts.err(frozen ? `\n!! Exiting at once: writes on the source stay FROZEN. Run \`migrate cutover\` again (it unfreezes first) or \`migrate abort\`.\n` : '\nExiting at once.\n');
       lock.release();
       process.exit(130);
     }
@@ -89,7 +97,6 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   const warnings: string[] = [];
   const commands: { task: string; command: string }[] = [];
   if (lock.takenOver) warnings.push(`took over the lock of pid ${lock.takenOver.pid}, which is gone (started ${lock.takenOver.started_at})`);
-  let journal: Journal | undefined;
   let records: TaskRecord[] = [];
   let error: string | undefined;
   let outcome: RunReport['outcome'] = 'completed';
@@ -113,7 +120,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
         signal,
         redact: (t) => redactor.redact(t),
         write: opts.out,
-        describeError: (e) => redactor.redact(e instanceof MigrateError ? e.message + (e.hint ? ` ${e.hint}` : '') : (e as Error)?.message ?? String(e)),
+        describeError: (e) => errorText(e, redactor),
         run: (spec, progress) => runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands }),
       });
       const failed = records.some((r) => r.status === 'failed');
@@ -124,8 +131,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
     }
   } catch (e) {
     outcome = signal.aborted ? 'interrupted' : 'failed';
-    error = redactor.redact(e instanceof MigrateError ? e.message + (e.hint ? ` ${e.hint}` : '') : (e as Error)?.message ?? String(e));
-    if (!(e instanceof MigrateError)) error = `internal error: ${error}`;
+    error = (e instanceof MigrateError ? '' : 'internal error: ') + errorText(e, redactor);
   } finally {
     for (const [, res] of shared) await res.close().catch(() => undefined);
     process.off('SIGINT', onSignal);

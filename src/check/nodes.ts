@@ -40,6 +40,11 @@ const NOT_BACKGROUND_WORKERS = ['client backend', 'autovacuum launcher', 'autova
 
 const DROP: Record<RelKind, string> = { r: 'TABLE', p: 'TABLE', v: 'VIEW', m: 'MATERIALIZED VIEW', S: 'SEQUENCE', f: 'FOREIGN TABLE' };
 
+/** The schema an extension is created in, or undefined when it is not created in this database. */
+async function extensionSchema(c: pg.Client, name: string): Promise<string | undefined> {
+  return (await c.query<{ schema: string }>('SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1', [name])).rows[0]?.schema;
+}
+
 /** Every check of one node; an unreachable node is one error finding. */
 export async function checkNode(ctx: CheckContext, node: Node & { kind: string; replication_set: string }, source: SourceFacts | undefined): Promise<Finding[]> {
   try {
@@ -276,7 +281,7 @@ async function checkConnectedNode(c: pg.Client, ctx: CheckContext, node: Node & 
     const id: NodeCheckId = node.kind === 'pgedge' ? 'node.spock' : 'node.pglogical';
     const product = node.kind === 'pgedge' ? "pgEdge's Spock" : 'pglogical';
     await run(id, async () => {
-      const installed = (await c.query<{ schema: string }>('SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1', [ext])).rows[0];
+      const installed = await extensionSchema(c, ext);
       if (!installed) {
         const available = (await c.query('SELECT 1 FROM pg_available_extensions WHERE name = $1', [ext])).rows.length > 0;
         return finding(
@@ -287,7 +292,7 @@ async function checkConnectedNode(c: pg.Client, ctx: CheckContext, node: Node & 
           available ? `On ${node.name}: CREATE EXTENSION ${ext};  then create its node (${ext === 'spock' ? 'spock.node_create' : 'pglogical.create_node'}).` : `Install ${product} on ${node.name}'s server, or set kind: postgres for this node.`,
         );
       }
-      const schema = quoteIdent(installed.schema);
+      const schema = quoteIdent(installed);
       const local = (await c.query(`SELECT 1 FROM ${schema}.local_node`)).rows.length > 0;
       if (!local) {
         return finding(
@@ -311,9 +316,9 @@ async function checkConnectedNode(c: pg.Client, ctx: CheckContext, node: Node & 
       return undefined;
     });
     await run('node.forward_origins', async () => {
-      const installed = (await c.query<{ schema: string }>('SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = $1', [ext])).rows[0];
+      const installed = await extensionSchema(c, ext);
       if (!installed) return undefined; // reported by node.${ext}
-      const subs = (await c.query<{ sub_name: string; origins: string[] | null }>(`SELECT sub_name, sub_forward_origins AS origins FROM ${quoteIdent(installed.schema)}.subscription ORDER BY 1`)).rows;
+      const subs = (await c.query<{ sub_name: string; origins: string[] | null }>(`SELECT sub_name, sub_forward_origins AS origins FROM ${quoteIdent(installed)}.subscription ORDER BY 1`)).rows;
       if (!subs.length) {
         return finding(
           'node.forward_origins',
@@ -367,7 +372,7 @@ async function reachesSource(
   finding: (id: NodeCheckId, severity: Finding['severity'], found: string, why: string, fix?: string) => Finding,
 ): Promise<CheckResult> {
   const id: NodeCheckId = 'node.reaches_source';
-  const dblink = (await c.query<{ schema: string }>("SELECT n.nspname AS schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'dblink'")).rows[0];
+  const dblink = await extensionSchema(c, 'dblink');
   if (!dblink) {
     return finding(
       id,
@@ -381,7 +386,7 @@ async function reachesSource(
   try {
     // Statement logging on the node would write the connection string (and its password) to the server log.
     await c.query("SET log_statement = 'none'; SET log_min_duration_statement = -1").catch(() => undefined);
-    await c.query(`SELECT x FROM ${quoteIdent(dblink.schema)}.dblink($1, 'SELECT 1') AS t(x int)`, [conninfo]);
+    await c.query(`SELECT x FROM ${quoteIdent(dblink)}.dblink($1, 'SELECT 1') AS t(x int)`, [conninfo]);
     return undefined;
   } catch (e) {
     const code = (e as { code?: string }).code;

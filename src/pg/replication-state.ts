@@ -28,6 +28,8 @@ export async function readSlots(source: pg.Client, slots: string[], targetLsn: s
 export interface SubscriptionState {
   exists: boolean;
   enabled: boolean;
+  /** The subscription's own synchronous_commit (its apply worker's). */
+  synchronous_commit: string | null;
   worker_pid: number | null;
   received_lsn: string | null;
   latest_end_lsn: string | null;
@@ -37,15 +39,15 @@ export interface SubscriptionState {
 
 export async function readSubscription(node: pg.Client, subscription: string): Promise<SubscriptionState> {
   const r = await node.query(
-    `SELECT s.subenabled, st.pid, st.received_lsn::text, st.latest_end_lsn::text, st.latest_end_time, st.last_msg_receipt_time
+    `SELECT s.subenabled, s.subsynccommit, st.pid, st.received_lsn::text, st.latest_end_lsn::text, st.latest_end_time, st.last_msg_receipt_time
        FROM pg_subscription s
        LEFT JOIN pg_stat_subscription st ON st.subid = s.oid AND st.relid IS NULL
       WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     [subscription],
   );
-  if (!r.rows.length) return { exists: false, enabled: false, worker_pid: null, received_lsn: null, latest_end_lsn: null, latest_end_time: null, last_msg_receipt_time: null };
+  if (!r.rows.length) return { exists: false, enabled: false, synchronous_commit: null, worker_pid: null, received_lsn: null, latest_end_lsn: null, latest_end_time: null, last_msg_receipt_time: null };
   const row = r.rows[0];
-  return { exists: true, enabled: row.subenabled, worker_pid: row.pid, received_lsn: row.received_lsn, latest_end_lsn: row.latest_end_lsn, latest_end_time: row.latest_end_time, last_msg_receipt_time: row.last_msg_receipt_time };
+  return { exists: true, enabled: row.subenabled, synchronous_commit: row.subsynccommit, worker_pid: row.pid, received_lsn: row.received_lsn, latest_end_lsn: row.latest_end_lsn, latest_end_time: row.latest_end_time, last_msg_receipt_time: row.last_msg_receipt_time };
 }
 
 export function formatBytes(n: number | null): string {

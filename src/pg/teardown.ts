@@ -2,6 +2,7 @@
 // whether it found anything. Used by abort and by the cutover's cleanup.
 import type pg from 'pg';
 import { renderSql } from '../render/templates.js';
+import { readSubscription } from './replication-state.js';
 
 /**
  * Detaches before dropping: a subscription still attached to its slot would
@@ -9,8 +10,7 @@ import { renderSql } from '../render/templates.js';
  * The slot is dropped on the source separately.
  */
 export async function detachAndDropSubscription(node: pg.Client, subscription: string): Promise<boolean> {
-  const found = await node.query('SELECT 1 FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [subscription]);
-  if (!found.rowCount) return false;
+  if (!(await readSubscription(node, subscription)).exists) return false;
   for (const stmt of renderSql('detach-subscription.sql.hbs', { subscription }).split(/;\s*\n?/).filter((s) => s.trim())) {
     await node.query(stmt);
   }

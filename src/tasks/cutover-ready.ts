@@ -10,9 +10,11 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     throw new OperationError('apply has not finished for this plan', 'Run `migrate apply` first; cutover starts from nodes that are streaming and caught up.');
   }
   const problems: string[] = [];
+  const applySync: Record<string, string> = {};
   const slots = await readSlots(await ctx.db('source'), plan.replication.map((r) => r.slot), null);
   for (const r of plan.replication) {
     const sub = await readSubscription(await ctx.db(r.node), r.subscription);
+    if (sub.synchronous_commit) applySync[r.node] = sub.synchronous_commit;
     const slot = slots.find((s) => s.slot_name === r.slot);
     if (!sub.exists) problems.push(`${r.node}: subscription ${r.subscription} is missing`);
     else if (!sub.enabled) problems.push(`${r.node}: subscription ${r.subscription} is disabled`);
@@ -27,13 +29,9 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   // synchronous apply it confirms as soon as it has applied. Set before the
   // freeze, while transactions still flow, since the worker rereads its
   // settings at the start of a transaction; undone if the cutover is called off.
-  const before: Record<string, string> = {};
   for (const r of plan.replication) {
-    const c = await ctx.db(r.node);
-    const row = await c.query<{ subsynccommit: string }>('SELECT subsynccommit FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [r.subscription]);
-    before[r.node] = row.rows[0].subsynccommit;
-    if (before[r.node] !== 'on') await c.query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: 'on' }));
+    if (applySync[r.node] !== 'on') await (await ctx.db(r.node)).query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: 'on' }));
   }
-  ctx.record({ apply_sync_before: before });
+  ctx.record({ apply_sync_before: applySync });
   return { summary: `every node streaming; lag ${slots.map((s) => formatBytes(s.lag_bytes)).join(', ')}; apply made synchronous` };
 };

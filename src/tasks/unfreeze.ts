@@ -10,6 +10,7 @@ import { runCommand } from '../exec/run-command.js';
 import { hookCommand } from '../render/commands.js';
 import { OperationError } from '../errors.js';
 import { renderSql } from '../render/templates.js';
+import { readSubscription } from '../pg/replication-state.js';
 
 /** Returns what was undone; throws if writes could not be let through again. */
 export async function unfreezeSource(loaded: LoadedPlan, journal: Journal, redactor: Redactor, logDir: string): Promise<string[]> {
@@ -46,8 +47,7 @@ export async function restoreApplySync(loaded: LoadedPlan, journal: Journal): Pr
     if (!value || value === 'on') continue;
     const node = loaded.plan.nodes.find((n) => n.name === r.node)!;
     await withClient(node.dsn, `node ${r.node}`, async (c) => {
-      const exists = await c.query('SELECT 1 FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [r.subscription]);
-      if (exists.rowCount) await c.query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value }));
+      if ((await readSubscription(c, r.subscription)).exists) await c.query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value }));
     });
   }
   delete journal.facts.apply_sync_before;

@@ -1,5 +1,6 @@
 // The rules described rather than run: `migrate check --list`, `--explain ID`,
 // and the README's list of checks (written by `npm run gen:checks`).
+import { wrap } from './finding.js';
 import type { Rule } from './rule.js';
 import { RULES, ruleById } from './registry.js';
 
@@ -12,11 +13,15 @@ export function formatRuleList(rules: readonly Rule[] = RULES): string {
   return s;
 }
 
+const EXPLAIN_WIDTH = 100;
+
 /** What --explain prints; an unknown id is a usage error with the nearest one. */
 export function explainRule(id: string): string {
   const r = ruleById(id, '--explain');
   const target = r.target === 'node' ? 'each node' : r.target === 'tools' ? 'this machine (tools)' : 'the source';
-  return `${r.id}: ${r.title}\n  checks ${target}; at worst ${r.severity === 'info' ? 'a note' : `an ${r.severity}`}\n\nWhy: ${r.docs.why}\n\nFix: ${r.docs.fix}\n`;
+  const worst = { error: 'an error', warning: 'a warning', info: 'a note' }[r.severity];
+  const para = (text: string) => wrap(text, EXPLAIN_WIDTH).join('\n');
+  return `${r.id}: ${r.title}\nChecks ${target}; its worst finding is ${worst}.\n\n${para(`Why: ${r.docs.why}`)}\n\n${para(`Fix: ${r.docs.fix}`)}\n`;
 }
 
 const cell = (s: string) => s.replaceAll('|', '\\|');

@@ -21,3 +21,8 @@ export function ruleById(id: string, option: string): Rule {
   const guess = closest(id, [...CHECK_NAMES]);
   throw new UsageError(`${option} ${id}: no check has that name${guess ? ` (did you mean ${guess}?)` : ''}`, 'migrate check --list shows every check.');
 }
+
+/** Unknown names are refused rather than ignored: a typo would otherwise silently skip nothing. */
+export function checkSkipNames(skip: string[]): void {
+  for (const name of skip) ruleById(name, '--skip-check');
+}

@@ -6,12 +6,12 @@ import { stateDir as planStateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { redactorFor } from '../engine/run-stage.js';
 import { pgErrorText } from '../pg/connect.js';
-import { applySkips, checkSkipNames, ordered, type Finding } from './finding.js';
+import { applySkips, ordered, type Finding } from './finding.js';
 import { withCheckSession } from './session.js';
 import { checkSource, readSourceSummary } from './source.js';
 import { checkNode } from './nodes.js';
 import { checkTools } from './tools.js';
-import { CHECK_NAMES } from './registry.js';
+import { CHECK_NAMES, checkSkipNames } from './registry.js';
 import { toFinding } from './judge.js';
 import { rule as reachable, unreachable } from './rules/source.reachable.js';
 import type { CheckContext, SourceFacts } from './context.js';
@@ -45,7 +45,7 @@ function startedTasks(loaded: LoadedPlan, state: string): Set<string> {
  */
 export async function runChecks(loaded: LoadedPlan, opts: RunChecksOptions = {}): Promise<Finding[]> {
   const skip = opts.skip ?? [];
-  checkSkipNames(skip, CHECK_NAMES);
+  checkSkipNames(skip);
   const { plan } = loaded;
   const stateDir = planStateDir(loaded, opts.stateDir);
   const ctx: CheckContext = { loaded, plan, stateDir, started: startedTasks(loaded, stateDir) };

@@ -14,7 +14,7 @@ import { runGraph, type TaskRecord } from './scheduler.js';
 import { RUNNERS } from '../tasks/index.js';
 import type { TaskContext } from '../tasks/context.js';
 import { describeTask } from '../render/describe.js';
-import { connect } from '../pg/connect.js';
+import { connect, connectMaintenance } from '../pg/connect.js';
 import { runCommand } from '../exec/run-command.js';
 import { commandLine } from '../render/steps.js';
 import { writeReport, type RunReport } from '../report/report.js';
@@ -185,6 +185,22 @@ interface RunTaskEnv {
   commands: { task: string; command: string }[];
 }
 
+/**
+ * A session kept for the whole stage, shared by its tasks. The cutover's
+ * sessions on the source are all opened before the freeze closes the database
+ * to new connections, and stay open until the stage ends.
+ */
+function heldSession(shared: RunTaskEnv['shared'], key: string, open: () => Promise<pg.Client>): Promise<pg.Client> {
+  let held = shared.get(key) as { client: Promise<pg.Client>; close(): Promise<void> } | undefined;
+  if (!held) {
+    const client = open();
+    held = { client, close: () => client.then((c) => c.end()).catch(() => undefined) };
+    client.catch(() => shared.delete(key));
+    shared.set(key, held);
+  }
+  return held.client;
+}
+
 async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
   const runner = RUNNERS[spec.kind];
   if (!runner) throw new Error(`no runner for task kind ${spec.kind}`);
@@ -218,6 +234,10 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),
     db: (where) => {
+      if (where === 'source' && spec.stage === 'cutover') {
+        if (signal.aborted) return Promise.reject(new InterruptedError());
+        return heldSession(env.shared, 'cutover-source', () => connect(loaded.plan.source.dsn, 'the source'));
+      }
       const existing = clients.get(where);
       if (existing) return existing;
       const dsn = dsnOf(where);
@@ -233,6 +253,22 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
       opening.catch(() => clients.delete(where));
       clients.set(where, opening);
       return opening;
+    },
+    sourceServer: () => heldSession(env.shared, 'cutover-source-server', () => connectMaintenance(loaded.plan.source.dsn, 'the source')),
+    spareSourceSessions: (count) => {
+      const key = 'cutover-source-spares';
+      let held = env.shared.get(key) as { sessions: Promise<pg.Client>[]; close(): Promise<void> } | undefined;
+      if (!held) {
+        const sessions: Promise<pg.Client>[] = [];
+        held = { sessions, close: async () => void (await Promise.all(sessions.map((c) => c.then((x) => x.end()).catch(() => undefined)))) };
+        env.shared.set(key, held);
+      }
+      while (held.sessions.length < count) {
+        const session = connect(loaded.plan.source.dsn, 'the source');
+        session.catch(() => undefined);
+        held.sessions.push(session);
+      }
+      return held.sessions;
     },
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });

@@ -28,8 +28,17 @@ export interface TaskContext {
   warn(message: string): void;
   /** Makes facts durable now, before the task ends (a kill after this keeps them). */
   record(facts: Partial<Facts>): void;
-  /** A connection to 'source' or a node, closed when the task ends (or is cancelled). */
+  /**
+   * A connection to 'source' or a node, closed when the task ends (or is
+   * cancelled). In the cutover, 'source' is one session shared by every task
+   * and kept until the stage ends: opened before the freeze, it outlives the
+   * closing of the database to new connections.
+   */
   db(where: string): Promise<pg.Client>;
+  /** A session on another database of the source's server (postgres or template1), kept for the stage. */
+  sourceServer(): Promise<pg.Client>;
+  /** Source sessions opened now, kept for the stage, for a step that needs several once the database is closed (cutover.check: full). */
+  spareSourceSessions(count: number): Promise<pg.Client>[];
   /** Runs a client program; its log goes to <runDir>/<logName>.log. */
   run(cmd: Command, logName: string, opts?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
   /** Resources that outlive one task (the snapshot anchor's connection). */

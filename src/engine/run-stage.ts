@@ -186,6 +186,21 @@ interface RunTaskEnv {
 }
 
 /**
+ * Tasks running at once share the session: their queries are sent one after
+ * the other (node-postgres no longer queues them itself), each whole.
+ */
+function oneQueryAtATime(client: pg.Client): pg.Client {
+  const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  let last: Promise<unknown> = Promise.resolve();
+  (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
+    const next = last.then(() => send(...args));
+    last = next.catch(() => undefined);
+    return next;
+  };
+  return client;
+}
+
+/**
  * A session kept for the whole stage, shared by its tasks. The cutover's
  * sessions on the source are all opened before the freeze closes the database
  * to new connections, and stay open until the stage ends.
@@ -193,7 +208,7 @@ interface RunTaskEnv {
 function heldSession(shared: RunTaskEnv['shared'], key: string, open: () => Promise<pg.Client>): Promise<pg.Client> {
   let held = shared.get(key) as { client: Promise<pg.Client>; close(): Promise<void> } | undefined;
   if (!held) {
-    const client = open();
+    const client = open().then(oneQueryAtATime);
     held = { client, close: () => client.then((c) => c.end()).catch(() => undefined) };
     client.catch(() => shared.delete(key));
     shared.set(key, held);

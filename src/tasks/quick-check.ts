@@ -1,19 +1,19 @@
 import type { TaskRunner, TaskContext } from './context.js';
 import { publishedTables, rowCounts, tableLabel, type PublishedTable } from '../pg/row-counts.js';
 import { OperationError } from '../errors.js';
-import { withClient } from '../pg/connect.js';
 
 const SOURCE_COUNTS = 'source-row-counts';
 
 /**
  * The frozen source is counted once per run, however many nodes compare
- * against it, on a connection of its own: tied to the first node's task, a
- * failure of that node would fail every other node's check too.
+ * against it, on the cutover's own source session (the frozen database takes
+ * no new connection), which outlives every node's task: tied to the first
+ * node's, a failure of that node would fail every other node's check too.
  */
 function sourceCounts(ctx: TaskContext, tables: PublishedTable[]): Promise<Map<string, bigint>> {
   let held = ctx.shared.get(SOURCE_COUNTS) as { close(): Promise<void>; counts: Promise<Map<string, bigint>> } | undefined;
   if (!held) {
-    const counts = withClient(ctx.plan.source.dsn, 'the source', (c) => rowCounts(c, tables));
+    const counts = ctx.db('source').then((c) => rowCounts(c, tables));
     counts.catch(() => undefined);
     held = { close: async () => undefined, counts };
     ctx.shared.set(SOURCE_COUNTS, held);

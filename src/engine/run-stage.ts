@@ -200,6 +200,18 @@ function oneQueryAtATime(client: pg.Client): pg.Client {
   return client;
 }
 
+/** Source sessions opened before the freeze for a step that needs several (every one, handed out or not, is the tool's own). */
+function spareSessions(shared: RunTaskEnv['shared']): { sessions: Promise<pg.Client>[]; all: Promise<pg.Client>[]; close(): Promise<void> } {
+  const key = 'cutover-source-spares';
+  let held = shared.get(key) as ReturnType<typeof spareSessions> | undefined;
+  if (!held) {
+    const all: Promise<pg.Client>[] = [];
+    held = { sessions: [], all, close: async () => void (await Promise.all(all.map((c) => c.then((x) => x.end()).catch(() => undefined)))) };
+    shared.set(key, held);
+  }
+  return held;
+}
+
 /**
  * A session kept for the whole stage, shared by its tasks. The cutover's
  * sessions on the source are all opened before the freeze closes the database
@@ -232,6 +244,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
   };
   const onAbort = () => void closeAll();
   signal.addEventListener('abort', onAbort, { once: true });
+  const ctxSource = () => heldSession(env.shared, 'cutover-source', () => connect(loaded.plan.source.dsn, 'the source'));
   const dsnOf = (where: string) => (where === 'source' ? loaded.plan.source.dsn : loaded.plan.nodes.find((n) => n.name === where)?.dsn);
   const ctx: TaskContext = {
     loaded,
@@ -251,7 +264,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     db: (where) => {
       if (where === 'source' && spec.stage === 'cutover') {
         if (signal.aborted) return Promise.reject(new InterruptedError());
-        return heldSession(env.shared, 'cutover-source', () => connect(loaded.plan.source.dsn, 'the source'));
+        return ctxSource();
       }
       const existing = clients.get(where);
       if (existing) return existing;
@@ -271,19 +284,19 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     },
     sourceServer: () => heldSession(env.shared, 'cutover-source-server', () => connectMaintenance(loaded.plan.source.dsn, 'the source')),
     spareSourceSessions: (count) => {
-      const key = 'cutover-source-spares';
-      let held = env.shared.get(key) as { sessions: Promise<pg.Client>[]; close(): Promise<void> } | undefined;
-      if (!held) {
-        const sessions: Promise<pg.Client>[] = [];
-        held = { sessions, close: async () => void (await Promise.all(sessions.map((c) => c.then((x) => x.end()).catch(() => undefined)))) };
-        env.shared.set(key, held);
-      }
+      const held = spareSessions(env.shared);
       while (held.sessions.length < count) {
         const session = connect(loaded.plan.source.dsn, 'the source');
         session.catch(() => undefined);
         held.sessions.push(session);
+        held.all.push(session);
       }
       return held.sessions;
+    },
+    ownSourcePids: async () => {
+      const sessions = [env.shared.has('cutover-source') ? ctxSource() : undefined, ...spareSessions(env.shared).all];
+      const pids = await Promise.all(sessions.map((s) => s?.then((c) => (c as unknown as { processID: number | null }).processID, () => null)));
+      return pids.filter((p): p is number => typeof p === 'number');
     },
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });

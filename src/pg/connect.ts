@@ -69,7 +69,7 @@ export async function withClient<T>(dsn: string, label: string, fn: (c: pg.Clien
 export async function connectMaintenance(dsn: string, label: string): Promise<pg.Client> {
   const errors: string[] = [];
   for (const database of ['postgres', 'template1']) {
-    const client = new pg.Client({ ...clientConfig(dsn), database });
+    const client = new pg.Client({ ...clientConfig(dsn, { options: '-c default_transaction_read_only=off' }), database });
     client.on('error', () => undefined);
     try {
       await client.connect();

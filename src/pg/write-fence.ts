@@ -31,8 +31,9 @@ export function describePrepared(list: PreparedTransaction[], database: string):
   return `${list.length === 1 ? 'a prepared transaction is' : `${list.length} prepared transactions are`} open in the source database ${database}: ${each}. A COMMIT PREPARED after the freeze would write to the source behind the nodes' back. End ${list.length === 1 ? 'it' : 'each'} in that database, as whoever prepared it decides: ${fix}`;
 }
 
-export async function fenceIntruders(source: pg.Client): Promise<Intruder[]> {
-  return (await source.query<Intruder>(renderSql('fence-intruders.sql.hbs', {}))).rows;
+/** `ownPids`: this tool's other sessions of the database (integers, written into the SQL as they are). */
+export async function fenceIntruders(source: pg.Client, ownPids: number[]): Promise<Intruder[]> {
+  return (await source.query<Intruder>(renderSql('fence-intruders.sql.hbs', { own_pids: ownPids.filter(Number.isInteger) }))).rows;
 }
 
 /** Who they are, as far as the server knows: what a DBA needs to find the writer. */

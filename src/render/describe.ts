@@ -193,7 +193,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       // The fence's last look, before the point of no return (not with freeze: hook, which closes nothing).
       const fence: Step[] = plan.cutover.freeze === 'hook' ? [] : [
         { type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row.' },
-        { type: 'sql', on: 'source', sql: renderSql('fence-intruders.sql.hbs', {}), note: 'Must return no row: a session of the database besides this one may have written past the freeze. Either calls the cutover off, naming the session.' },
+        { type: 'sql', on: 'source', sql: renderSql('fence-intruders.sql.hbs', { own_pids: [] }), note: 'Must return no row: a session of the database besides this one may have written past the freeze. Either calls the cutover off, naming the session.' },
       ];
       return { steps: [...fence, ...(plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' } as Step])] };
     }

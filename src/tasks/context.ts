@@ -39,6 +39,8 @@ export interface TaskContext {
   sourceServer(): Promise<pg.Client>;
   /** Source sessions opened now, kept for the stage, for a step that needs several once the database is closed (cutover.check: full). */
   spareSourceSessions(count: number): Promise<pg.Client>[];
+  /** The server pids of this stage's own source sessions. */
+  ownSourcePids(): Promise<number[]>;
   /** Runs a client program; its log goes to <runDir>/<logName>.log. */
   run(cmd: Command, logName: string, opts?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
   /** Resources that outlive one task (the snapshot anchor's connection). */

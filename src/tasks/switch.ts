@@ -13,7 +13,7 @@ async function checkFence(ctx: TaskContext): Promise<void> {
   const database = ctx.facts.source_database ?? '';
   const prepared = await preparedTransactions(source);
   if (prepared.length) throw new OperationError(`the write freeze did not hold: ${describePrepared(prepared, database)}`, 'The cutover is called off: the source is unfrozen and replication keeps running.');
-  const intruders = await fenceIntruders(source);
+  const intruders = await fenceIntruders(source, await ctx.ownSourcePids());
   if (intruders.length) {
     throw new OperationError(`the write freeze did not hold: ${intruders.length === 1 ? 'a session' : `${intruders.length} sessions`} of the source database ${database} besides this tool's: ${describeIntruders(intruders)}`, 'The cutover is called off: the source is unfrozen and replication keeps running, so what they wrote reaches the nodes. Stop that writer (or point it at the nodes after the switch), then run cutover again.');
   }

@@ -224,7 +224,8 @@ describe('writers that override the read-only default', () => {
 
 describe('the downtime figure', () => {
   it('after a cutover killed while frozen and run again, covers the whole time writes were frozen, and says the switch did nothing', async () => {
-    const { db, dir, file, env } = await setUp('fw-downtime', 'hooks:\n  - after: freeze\n    run: test -e killed || { touch killed; sleep 1; kill -9 $PPID; }');
+    // With the full check, whose source sessions are opened before the database closes.
+    const { db, dir, file, env } = await setUp('fw-downtime', 'cutover:\n  check: full\nhooks:\n  - after: freeze\n    run: test -e killed || { touch killed; sleep 1; kill -9 $PPID; }');
     const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 100 });
     const killed = await runCli(['cutover', file], { cwd: dir, env });
     expect(killed.signal ?? killed.code).toBe('SIGKILL');

@@ -15,6 +15,7 @@ import { RUNNERS } from '../tasks/index.js';
 import type { TaskContext } from '../tasks/context.js';
 import { describeTask } from '../render/describe.js';
 import { connect, connectMaintenance } from '../pg/connect.js';
+import { SourceSessions } from './source-sessions.js';
 import { runCommand } from '../exec/run-command.js';
 import { commandLine } from '../render/steps.js';
 import { writeReport, type RunReport } from '../report/report.js';
@@ -185,47 +186,27 @@ interface RunTaskEnv {
   commands: { task: string; command: string }[];
 }
 
-/**
- * Tasks running at once share the session: their queries are sent one after
- * the other (node-postgres no longer queues them itself), each whole.
- */
-function oneQueryAtATime(client: pg.Client): pg.Client {
-  const send = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
-  let last: Promise<unknown> = Promise.resolve();
-  (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = (...args: unknown[]) => {
-    const next = last.then(() => send(...args));
-    last = next.catch(() => undefined);
-    return next;
-  };
-  return client;
-}
-
-/** Source sessions opened before the freeze for a step that needs several (every one, handed out or not, is the tool's own). */
-function spareSessions(shared: RunTaskEnv['shared']): { sessions: Promise<pg.Client>[]; all: Promise<pg.Client>[]; close(): Promise<void> } {
-  const key = 'cutover-source-spares';
-  let held = shared.get(key) as ReturnType<typeof spareSessions> | undefined;
-  if (!held) {
-    const all: Promise<pg.Client>[] = [];
-    held = { sessions: [], all, close: async () => void (await Promise.all(all.map((c) => c.then((x) => x.end()).catch(() => undefined)))) };
-    shared.set(key, held);
-  }
-  return held;
-}
-
-/**
- * A session kept for the whole stage, shared by its tasks. The cutover's
- * sessions on the source are all opened before the freeze closes the database
- * to new connections, and stay open until the stage ends.
- */
-function heldSession(shared: RunTaskEnv['shared'], key: string, open: () => Promise<pg.Client>): Promise<pg.Client> {
+/** A session on another database of the source's server, kept for the whole stage. */
+function heldServerSession(shared: RunTaskEnv['shared'], open: () => Promise<pg.Client>): Promise<pg.Client> {
+  const key = 'cutover-source-server';
   let held = shared.get(key) as { client: Promise<pg.Client>; close(): Promise<void> } | undefined;
   if (!held) {
-    const client = open().then(oneQueryAtATime);
+    const client = open();
     held = { client, close: () => client.then((c) => c.end()).catch(() => undefined) };
     client.catch(() => shared.delete(key));
     shared.set(key, held);
   }
   return held.client;
+}
+
+/** The cutover's source sessions, one set for the stage (see source-sessions.ts). */
+function sourceSessions(env: RunTaskEnv): SourceSessions {
+  let held = env.shared.get('cutover-source') as SourceSessions | undefined;
+  if (!held) {
+    held = new SourceSessions(() => connect(env.loaded.plan.source.dsn, 'the source'), () => Boolean(env.journal.facts.freeze?.closed));
+    env.shared.set('cutover-source', held);
+  }
+  return held;
 }
 
 async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
@@ -237,14 +218,16 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
   // task ends is closed as soon as it is open instead of keeping the process alive.
   const clients = new Map<string, Promise<pg.Client>>();
   let closed = false;
+  let ownSource: Promise<pg.Client> | undefined;
   const closeAll = async () => {
     closed = true;
     for (const c of clients.values()) await c.then((x) => x.end()).catch(() => undefined);
     clients.clear();
+    if (ownSource) await ownSource.then((c) => sourceSessions(env).give(c)).catch(() => undefined);
+    ownSource = undefined;
   };
   const onAbort = () => void closeAll();
   signal.addEventListener('abort', onAbort, { once: true });
-  const ctxSource = () => heldSession(env.shared, 'cutover-source', () => connect(loaded.plan.source.dsn, 'the source'));
   const dsnOf = (where: string) => (where === 'source' ? loaded.plan.source.dsn : loaded.plan.nodes.find((n) => n.name === where)?.dsn);
   const ctx: TaskContext = {
     loaded,
@@ -263,8 +246,8 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     record: (facts) => journal.record(facts),
     db: (where) => {
       if (where === 'source' && spec.stage === 'cutover') {
-        if (signal.aborted) return Promise.reject(new InterruptedError());
-        return ctxSource();
+        if (signal.aborted || closed) return Promise.reject(new InterruptedError());
+        return (ownSource ??= sourceSessions(env).take());
       }
       const existing = clients.get(where);
       if (existing) return existing;
@@ -282,22 +265,10 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
       clients.set(where, opening);
       return opening;
     },
-    sourceServer: () => heldSession(env.shared, 'cutover-source-server', () => connectMaintenance(loaded.plan.source.dsn, 'the source')),
-    spareSourceSessions: (count) => {
-      const held = spareSessions(env.shared);
-      while (held.sessions.length < count) {
-        const session = connect(loaded.plan.source.dsn, 'the source');
-        session.catch(() => undefined);
-        held.sessions.push(session);
-        held.all.push(session);
-      }
-      return held.sessions;
-    },
-    ownSourcePids: async () => {
-      const sessions = [env.shared.has('cutover-source') ? ctxSource() : undefined, ...spareSessions(env.shared).all];
-      const pids = await Promise.all(sessions.map((s) => s?.then((c) => (c as unknown as { processID: number | null }).processID, () => null)));
-      return pids.filter((p): p is number => typeof p === 'number');
-    },
+    sourceServer: () => heldServerSession(env.shared, () => connectMaintenance(loaded.plan.source.dsn, 'the source')),
+    warmSourceSessions: (count) => sourceSessions(env).warm(count),
+    ownSourceSession: () => sourceSessions(env).takeOwn(),
+    ownSourcePids: () => sourceSessions(env).pids(),
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });
       try {

@@ -34,8 +34,9 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   if (plan.cutover.freeze !== 'hook') {
     // Every session the freeze and the steps after it need on the source is
     // opened now: from the freeze on, the database takes no new connection.
+    // One per step that may run at once (each node's sequences and check, a hook), and the full check's own.
     await ctx.sourceServer();
-    if (plan.cutover.check === 'full') await Promise.all(ctx.spareSourceSessions(FULL_CHECK_SESSIONS * plan.nodes.length));
+    await ctx.warmSourceSessions(2 * plan.nodes.length + 2 + (plan.cutover.check === 'full' ? FULL_CHECK_SESSIONS * plan.nodes.length : 0));
   }
   // A subscription applies with synchronous_commit = off by default, so it
   // confirms a position only after the node's WAL writer has flushed and its

@@ -2,6 +2,7 @@ import type { TaskRunner } from './context.js';
 import { databaseReadOnlySetting, freezeWrites as freeze, closeDatabase } from '../pg/write-freeze.js';
 import { preparedTransactions, describePrepared } from '../pg/write-fence.js';
 import { runSqlStep } from './sql.js';
+import { renderSql } from '../render/templates.js';
 import { OperationError } from '../errors.js';
 
 export const freezeWrites: TaskRunner = async (ctx) => {
@@ -27,7 +28,8 @@ export const freezeWrites: TaskRunner = async (ctx) => {
     } else if (step.type === 'sql' && step.on === 'source-server') {
       await closeDatabase(await ctx.sourceServer(), setting.database);
     } else if (step.type === 'sql' && step.on === 'source' && /default_transaction_read_only/.test(step.sql)) {
-      ended = await freeze(source, step.sql);
+      // Rendered again with this tool's own sessions, which must survive the freeze.
+      ended = await freeze(source, renderSql('freeze-writes.sql.hbs', { database: setting.database, own_pids: (await ctx.ownSourcePids()).filter(Number.isInteger) }));
     } else if (step.type === 'sql' && /pg_prepared_xacts/.test(step.sql)) {
       // One prepared after the readiness check, before the database closed.
       const prepared = await preparedTransactions(source);

@@ -13,10 +13,9 @@ export async function verifyNode(ctx: TaskContext, node: string): Promise<{ equa
   const n = plan.nodes.find((x) => x.name === node)!;
   // The builtin freeze closes the source database to new connections: its
   // sessions were opened at the readiness check (FULL_CHECK_SESSIONS per node).
-  const spares = plan.cutover.freeze !== 'hook' ? ctx.spareSourceSessions(0) : undefined;
   const result = await verifyNodes(plan.source.dsn, [{ node, dsn: n.dsn, publication: r.publication }], {
     jobs: FULL_CHECK_SESSIONS,
-    openSource: spares ? () => spares.shift() ?? Promise.reject(new Error('every source session opened before the freeze is in use')) : undefined,
+    openSource: () => ctx.ownSourceSession(),
     signal: ctx.signal,
     progress: ctx.progress,
     // Writes are frozen and the node has applied the frozen position (drain):

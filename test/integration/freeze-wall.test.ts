@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
+import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
 import { runCli, tempDir, writePlan, reportProblems, waitForSlots, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
@@ -90,6 +90,39 @@ function startRogueWriter(db: string, kind: WriterKind, stopFile: string) {
           await client.query('INSERT INTO shop.customers (email) VALUES ($1)', [`${key}@example.com`]);
         }
         acked.push(key);
+      } catch {
+        await new Promise((r) => setTimeout(r, 10));
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+  })();
+  return {
+    acked,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}
+
+/** One session that writes (read-only overridden) as fast as it can, and connects again only when it loses the session. */
+function startPersistentWriter(db: string) {
+  const acked: string[] = [];
+  let stopped = false;
+  const done = (async () => {
+    let i = 0;
+    while (!stopped) {
+      const client = new pg.Client({ host: source.host, port: source.port, user: 'postgres', password: source.password, database: db, application_name: 'rogue-persistent', options: '-c default_transaction_read_only=off' });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        while (!stopped) {
+          const key = `rogue-persistent-${i++}`;
+          await client.query("INSERT INTO public.documents (name, body) VALUES ($1, '\\x00')", [key]);
+          acked.push(key);
+          await new Promise((r) => setTimeout(r, 5));
+        }
       } catch {
         await new Promise((r) => setTimeout(r, 10));
       } finally {
@@ -219,6 +252,42 @@ describe('writers that override the read-only default', () => {
       expect(await reportProblems(report)).toBeNull();
       expect(report.tasks.find((t: { id: string }) => t.id === 'reopen')?.status).toBe('succeeded');
     }
+  });
+});
+
+describe('the last look before the switch', () => {
+  it('names a writer that got in when the wall was breached during the freeze, and calls the cutover off', async () => {
+    // Someone opens the database again while it is frozen (here a hook, as a DBA could):
+    // the writer gets a session and writes after the frozen position.
+    const name = 'fw-breach';
+    const db = name.replace(/-/g, '_');
+    const reopen = `PGPASSWORD=$SOURCE_PASSWORD ${PG_BIN}/psql -X -q -h 127.0.0.1 -p ${source.port} -U postgres -d postgres -c 'ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS true'`;
+    const { dir, file, env } = await setUp(name, `hooks:\n  - after: drain\n    run: "${reopen} && sleep 1"`);
+    const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 100 });
+    const writer = startPersistentWriter(db);
+    let r;
+    try {
+      r = await runCli(['cutover', file], { cwd: dir, env });
+    } finally {
+      await writer.stop();
+      await load.stop();
+    }
+    expect(writer.acked.length).toBeGreaterThan(0);
+    if (r.code === 0) {
+      expect(await missingOnNodes(db, writer.acked)).toEqual([]);
+      expect(await exactEverywhere(db)).toEqual([]);
+      return;
+    }
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/the write freeze did not hold: a session of the source database fw_breach besides this tool's: pid \d+, user postgres, application_name "rogue-persistent", client 127\.0\.0\.1/);
+    expect(r.stderr).toContain('writable again');
+    await expectCalledOff(db);
+    // Replication kept running: what the writer wrote is on the nodes.
+    expect(await missingOnNodes(db, writer.acked)).toEqual([]);
+    expect(await exactEverywhere(db)).toEqual([]);
+    const report = lastReport(dir, name);
+    expect(report.cutover.switched_at).toBeNull();
+    expect(report.cutover.source_left).toContain('writable again');
   });
 });
 

@@ -217,8 +217,9 @@ describe('writers that override the read-only default', () => {
   it('PGOPTIONS, BEGIN READ WRITE and SET default_transaction_read_only = off get nothing past the freeze', async () => {
     // The writers stop once the cutover has dropped its publications: writes after
     // that would go to an old source whatever the tool does. Until then they retry.
+    // The hook's SQL during the freeze runs on the tool's own session of the closed database.
     const stop = 'writers-stop';
-    const { db, dir, file, env } = await setUp('fw-rogue', `hooks:\n  - after: freeze\n    run: sleep 0.5\n  - after: drop-publications\n    run: sleep 0.5 && touch ${stop} && sleep 0.3`);
+    const { db, dir, file, env } = await setUp('fw-rogue', `hooks:\n  - after: freeze\n    sql: SELECT pg_sleep(0.5)\n  - after: drop-publications\n    run: sleep 0.5 && touch ${stop} && sleep 0.3`);
     const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 100 });
     const writers = (['pgoptions', 'begin-read-write', 'set-off'] as const).map((k) => startRogueWriter(db, k, join(dir, stop)));
     await new Promise((res) => setTimeout(res, 500));

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, reportProblems, waitForSlots, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { spawn } from 'node:child_process';
+import { runCli, tempDir, writePlan, reportProblems, waitForSlots, CLI, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -289,6 +290,35 @@ describe('the last look before the switch', () => {
     const report = lastReport(dir, name);
     expect(report.cutover.switched_at).toBeNull();
     expect(report.cutover.source_left).toContain('writable again');
+  });
+});
+
+describe('the closed database on the ways out', () => {
+  it('a Ctrl-C while frozen opens and unfreezes the source; after a kill while frozen, abort does', async () => {
+    const { db, dir, file, env } = await setUp('fw-ways-out', 'hooks:\n  - after: freeze\n    run: test -e first || { touch first; exec sleep 30; }; test -e second || { touch second; kill -9 $PPID; }');
+    const closed = async () => !(await source.query<{ datallowconn: boolean }>('SELECT datallowconn FROM pg_database WHERE datname = $1', [db]))[0].datallowconn;
+    const child = spawn(process.execPath, [CLI, 'cutover', file], { cwd: dir, env: { ...process.env, CI: '1', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    while (!stdout.includes('start   [hook:1]')) await new Promise((r) => setTimeout(r, 100));
+    expect(await closed()).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited, stdout + stderr).toBe(1);
+    expect(stderr).toContain('was interrupted');
+    expect(await closed()).toBe(false);
+    expect(await sourceWritable(db)).toBe(true);
+
+    const killed = await runCli(['cutover', file], { cwd: dir, env });
+    expect(killed.signal ?? killed.code).toBe('SIGKILL');
+    expect(await closed()).toBe(true);
+    const abort = await runCli(['abort', file], { cwd: dir, env });
+    expect(abort.code, abort.stdout + abort.stderr).toBe(0);
+    expect(await closed()).toBe(false);
+    expect(await sourceWritable(db)).toBe(true);
+    expect((await source.query('SHOW default_transaction_read_only', [], db))[0]).toEqual({ default_transaction_read_only: 'off' });
   });
 });
 

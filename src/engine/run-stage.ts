@@ -223,7 +223,8 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     closed = true;
     for (const c of clients.values()) await c.then((x) => x.end()).catch(() => undefined);
     clients.clear();
-    if (ownSource) await ownSource.then((c) => sourceSessions(env).give(c)).catch(() => undefined);
+    // Given back for the next step; ended when stopping, which ends a query still running on it.
+    if (ownSource) await ownSource.then((c) => (signal.aborted ? c.end() : sourceSessions(env).give(c))).catch(() => undefined);
     ownSource = undefined;
   };
   const onAbort = () => void closeAll();

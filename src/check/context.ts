@@ -1,5 +1,6 @@
 // What every group of checks is given, and what the source tells the others.
 import type { LoadedPlan } from '../plan/load.js';
+import { quoteName } from '../render/quote.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 
 export interface CheckContext {
@@ -53,6 +54,7 @@ export interface SourceFacts {
   roles: string[];
 }
 
+/** A relation as a person can paste it into psql: unambiguous even when a part holds a dot. */
 export function qualified(schema: string, name: string): string {
-  return `${schema}.${name}`;
+  return quoteName(schema, name);
 }

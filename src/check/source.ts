@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { parseConninfo } from '../plan/conninfo.js';
 import { quoteIdent, quoteLiteral } from '../render/quote.js';
+import { planTableName } from '../plan/table-name.js';
 import { subscriptionConnection } from '../render/describe.js';
 import { formatBytes } from '../pg/replication-state.js';
 import { listed, plural, type Finding } from './finding.js';
@@ -80,8 +81,8 @@ function relationScope(ctx: CheckContext, versionNum: number): { where: string; 
   const { publish } = ctx.plan;
   const member = notExtensionMember('pg_class', 'c.oid');
   if (publish.tables) {
-    const schemas = publish.tables.map((t) => t.slice(0, t.indexOf('.')));
-    const names = publish.tables.map((t) => t.slice(t.indexOf('.') + 1));
+    const schemas = publish.tables.map((t) => planTableName(t).schema);
+    const names = publish.tables.map((t) => planTableName(t).name);
     const listedPair = `(%n.nspname, %c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
     const direct = listedPair.replaceAll('%n', 'n').replaceAll('%c', 'c');
     const viaParent =
@@ -425,7 +426,7 @@ export async function checkSource(c: pg.Client, ctx: CheckContext, read: SourceR
   await run('source.published_tables', async () => {
     const { publish } = plan;
     if (publish.tables) {
-      const missing = publish.tables.filter((t) => !facts.tables.some((x) => qualified(x.schema, x.name) === t));
+      const missing = publish.tables.filter((t) => !facts.tables.some((x) => x.schema === planTableName(t).schema && x.name === planTableName(t).name));
       if (missing.length) {
         return finding(
           'source.published_tables',
@@ -741,7 +742,7 @@ function sequenceScope(ctx: CheckContext): string {
 
 function sequenceScopeParams(ctx: CheckContext): unknown[] {
   const { publish } = ctx.plan;
-  if (publish.tables) return [publish.tables.map((t) => t.slice(0, t.indexOf('.'))), publish.tables.map((t) => t.slice(t.indexOf('.') + 1))];
+  if (publish.tables) return [publish.tables.map((t) => planTableName(t).schema), publish.tables.map((t) => planTableName(t).name)];
   if (publish.schemas) return [publish.schemas];
   return [];
 }

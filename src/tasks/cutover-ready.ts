@@ -2,6 +2,9 @@ import type { TaskRunner } from './context.js';
 import { readSlots, readSubscription, formatBytes } from '../pg/replication-state.js';
 import { OperationError } from '../errors.js';
 import { renderSql } from '../render/templates.js';
+import { readCoverageFacts } from '../pg/subscription-coverage.js';
+import { judgeCoverage, formatCoverage } from '../verify/coverage-gaps.js';
+import { coverageTarget } from '../verify/plan-coverage.js';
 
 /** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
 export const cutoverReady: TaskRunner = async (ctx) => {
@@ -23,6 +26,13 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     else if ((slot.lag_bytes ?? Infinity) > plan.cutover.max_lag_bytes) problems.push(`${r.node}: ${formatBytes(slot.lag_bytes)} behind (cutover.max_lag_bytes is ${formatBytes(plan.cutover.max_lag_bytes)})`);
   }
   if (problems.length) throw new OperationError(`not ready to cut over: ${problems.join('; ')}`, 'Nothing was frozen. Check `migrate status`, then run cutover again.');
+  // A node that discards a published table's changes would be switched to
+  // with its rows stale, and the count check passes whenever counts match.
+  const coverage = [];
+  for (const r of plan.replication) coverage.push(judgeCoverage(coverageTarget(plan, r), await readCoverageFacts(await ctx.db('source'), await ctx.db(r.node), r.publication, r.subscription)));
+  if (coverage.some((c) => c.gaps.length)) {
+    throw new OperationError(`not ready to cut over: not every published table reaches the nodes:\n${formatCoverage(coverage).trimEnd()}`, 'Nothing was frozen. Run the fix above, wait until `migrate status` shows no gap, then run cutover again.');
+  }
   // A subscription applies with synchronous_commit = off by default, so it
   // confirms a position only after the node's WAL writer has flushed and its
   // next wake-up (up to ~1 s): that would be most of the write freeze. With

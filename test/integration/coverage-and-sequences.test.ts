@@ -59,7 +59,7 @@ describe('tables the publication carries and a subscription does not know', () =
     expect(status.stdout).toContain('ALTER SUBSCRIPTION cov_gap_sub1 REFRESH PUBLICATION WITH (copy_data = true)');
     expect(status.stdout).toContain('ALTER SUBSCRIPTION cov_gap_sub2 REFRESH PUBLICATION WITH (copy_data = true)');
     // n2's copy has rows: they are stale, and copying onto them would collide.
-    expect(status.stdout).toMatch(/n2[^\n]*\n?[^\n]*TRUNCATE ONLY shop\.late/);
+    expect(status.stdout).toMatch(/n2[^\n]*\n?[^\n]*TRUNCATE shop\.late/);
     expect(status.stdout).not.toMatch(/n1[^\n]*TRUNCATE/);
 
     const verify = await runCli(['verify', file], { cwd: dir, env });
@@ -71,7 +71,7 @@ describe('tables the publication carries and a subscription does not know', () =
     expect(refused.code, refused.stdout + refused.stderr).toBe(1);
     expect(refused.stderr).toContain('shop.late');
     expect(refused.stderr).toContain('REFRESH PUBLICATION WITH (copy_data = true)');
-    expect(refused.stdout + refused.stderr).not.toMatch(/\[freeze\]/);
+    expect(refused.stdout + refused.stderr).not.toMatch(/(start|done) +\[freeze\]/);
     expect(await sourceWritable(db)).toBe(true);
 
     // A column added on the source only (its existing rows take the default).

@@ -546,7 +546,7 @@ export async function checkSource(c: pg.Client, ctx: CheckContext, read: SourceR
       'info',
       'schema changes (DDL) are not replicated',
       'CREATE, ALTER and DROP on the source after the snapshot do not reach the nodes; a column added to a published table stops the stream at the next row that has it.',
-      'Freeze schema changes from apply until the switch. If one cannot wait: apply it on every node first, then on the source.',
+      'Freeze schema changes from apply until the switch. If one cannot wait: apply it on every node first, then on the source; a new table also needs ALTER SUBSCRIPTION ... REFRESH PUBLICATION on each node, or the nodes discard its changes. `migrate status` names every published table and column a node misses, with the exact fix.',
     ),
   );
 

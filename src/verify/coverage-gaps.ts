@@ -128,7 +128,7 @@ export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts): Nod
           on: node,
           kind: 'sql',
           text: `TRUNCATE ${table};`,
-          why: `its rows on ${node} miss every change made on the source since, and the copy below would collide with them; the copy brings every row back. Without CASCADE: should a foreign key refuse, empty the referencing tables' copies the same way only if they too are listed here`,
+          why: `its rows on ${node} miss every change made on the source since, and the copy below would collide with them; the copy brings every row back. Without CASCADE, which would also empty tables that replicate correctly: if a foreign key refuses, run BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM ${table}; COMMIT; as a superuser instead`,
         });
       }
       added.push(table);

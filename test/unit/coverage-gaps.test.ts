@@ -46,6 +46,7 @@ describe('judgeCoverage', () => {
     expect(c.gaps[0].problem).toContain('stale');
     expect(c.fix.map((f) => f.text)).toEqual(['TRUNCATE shop.late;', 'ALTER SUBSCRIPTION sub1 REFRESH PUBLICATION WITH (copy_data = true);']);
     expect(c.fix[0].why).toContain('Without CASCADE');
+    expect(c.fix[0].why).toContain('SET LOCAL session_replication_role = replica; DELETE FROM shop.late;');
   });
 
   it('a published table the node lacks is created as on the source (one name, dot and all), then copied', () => {

@@ -147,7 +147,8 @@ describe('sequences at cutover', () => {
     const schema = `CREATE SCHEMA shop; CREATE TABLE shop.customers (id serial PRIMARY KEY, email text);
       CREATE SCHEMA "ops.v2"; CREATE TABLE "ops.v2".jobs (id serial PRIMARY KEY, v text); CREATE SEQUENCE "ops.v2"."batch.seq";
       INSERT INTO "ops.v2".jobs (v) SELECT 'j' FROM generate_series(1, 100); SELECT nextval('"ops.v2"."batch.seq"') FROM generate_series(1, 10);`;
-    const { db, dir, file, env } = await setUp('seq-dot', [n1, n2], schema);
+    // Named in publish.schemas too: the dump's --schema pattern, the publication and the sequences' scope all take it whole.
+    const { db, dir, file, env } = await setUp('seq-dot', [n1, n2], schema, 'publish:\n  schemas: [shop, "ops.v2"]');
     expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
     const status = await runCli(['status', file], { cwd: dir, env });
     expect(status.code, status.stdout).toBe(0);

@@ -105,3 +105,18 @@ export async function readCoverageFacts(source: pg.Client, node: pg.Client, publ
     node_tables: found.map((t) => ({ ...t, has_rows: hasRows.get(key(t)) ?? null })),
   };
 }
+
+/**
+ * Only the published tables the subscription does not know, by name: what the
+ * frozen source can still hide. A column or a table missing on the node
+ * stops the node's worker, so the drain cannot pass with one; a table the
+ * subscription does not know lets it pass while its changes are discarded.
+ */
+export async function readUnsubscribedTables(source: pg.Client, node: pg.Client, publication: string, subscription: string): Promise<{ schema: string; name: string }[]> {
+  const [published, subscribed] = await Promise.all([
+    source.query<{ schema: string; name: string }>('SELECT schemaname AS schema, tablename AS name FROM pg_catalog.pg_publication_tables WHERE pubname = $1', [publication]),
+    node.query<{ schema: string; name: string }>(SUBSCRIBED_SQL, [subscription]),
+  ]);
+  const known = new Set(subscribed.rows.map(key));
+  return published.rows.filter((t) => !known.has(key(t)));
+}

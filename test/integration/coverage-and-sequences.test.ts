@@ -120,6 +120,18 @@ describe('tables the publication carries and a subscription does not know', () =
     expect(tables).toEqual(expect.arrayContaining(['shop.late', 'shop."b.c"']));
     expect((await compareClusters([source, n1, n2], db, tables)).filter((t) => !t.equal)).toEqual([]);
   });
+
+  it('a table created between the readiness check and the freeze is named by the check on the frozen source, which is then unfrozen', async () => {
+    const racer = 'CREATE TABLE IF NOT EXISTS shop.racer (id int PRIMARY KEY)';
+    const { db, dir, file, env } = await setUp('cov-race', [n1], SHOP, `hooks:\n  - before: freeze\n    sql: ${racer}; INSERT INTO shop.racer VALUES (1)`);
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    // One row on each side: the counts match, the rows do not.
+    await n1.exec(`${racer}; INSERT INTO shop.racer VALUES (2)`, db);
+    const r = await runCli(['cutover', file], { cwd: dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/subscription cov_race_sub1 on n1 does not know[^\n]*shop\.racer/);
+    expect(await sourceWritable(db)).toBe(true);
+  });
 });
 
 describe('sequences at cutover', () => {

@@ -69,21 +69,21 @@ function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, gaps
   for (const c of src.columns) {
     const d = onNode.get(c.name);
     if (!d) {
-      gaps.push(gap('column missing on node', src, c.name, `column ${quoteIdent(c.name)} (${c.type}) is on the source, not on ${node}: the subscription stops at the first change to ${table} and holds every later change behind it`));
+      gaps.push(gap('column missing on node', src, c.name, `on the source (${c.type}), not on ${node}: the subscription stops at the first change to ${table} and holds every later change behind it`));
       steps.push({
         on: node,
         kind: 'sql',
         text: addColumnSql(table, c),
-        why: `as on the source (its default too, so that the rows already there get the value the source gave them); the subscription then resumes where it stopped, losing nothing. Run \`migrate verify\` afterwards: a volatile default gives other values than the source's.`,
+        why: `added as on the source, default included, so that the rows already there get the value the source gave them; the subscription then resumes where it stopped, losing nothing. Run \`migrate verify\` afterwards: a volatile default gives other values than the source's.`,
       });
     } else if (JSON.stringify(d.type_key) !== JSON.stringify(c.type_key)) {
-      gaps.push(gap('column type differs', src, c.name, `column ${quoteIdent(c.name)} is ${c.type} on the source and ${d.type} on ${node}: values are converted through text, or refused`));
+      gaps.push(gap('column type differs', src, c.name, `${c.type} on the source, ${d.type} on ${node}: values are converted through text, or refused`));
       steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type} USING ${quoteIdent(c.name)}::${c.type};`, why: 'the node stores what the source stores' });
     }
   }
   for (const d of dst.columns) {
     if (sent.has(d.name) || !d.not_null || d.fills_itself) continue;
-    gaps.push(gap('column required on node', src, d.name, `column ${quoteIdent(d.name)} is NOT NULL without a default on ${node} and the source sends no value for it: every insert from the source fails there`));
+    gaps.push(gap('column required on node', src, d.name, `NOT NULL without a default on ${node}, and the source sends no value for it: every insert from the source fails there`));
     steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(d.name)} DROP NOT NULL;`, why: 'or give it a default, or add it on the source too: the source\'s rows have no value for it' });
   }
 }

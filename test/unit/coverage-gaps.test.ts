@@ -78,7 +78,7 @@ describe('judgeCoverage', () => {
     const c = judgeCoverage(target, facts({ published: [src] }));
     expect(c.gaps).toMatchObject([{ kind: 'column missing on node', table: 'shop.orders', column: 'Note' }]);
     expect(c.fix.map((f) => f.text)).toEqual([`ALTER TABLE shop.orders ADD COLUMN "Note" text DEFAULT 'none'::text NOT NULL;`]);
-    expect(formatCoverage([c])).toContain('shop.orders column "Note": column "Note" (text) is on the source, not on n1');
+    expect(formatCoverage([c])).toContain('shop.orders column "Note": on the source (text), not on n1');
   });
 
   it('column fixes come before the copy: the copy needs the columns', () => {
@@ -90,7 +90,7 @@ describe('judgeCoverage', () => {
   it('a column of another type on the node is named with both types', () => {
     const c = judgeCoverage(target, facts({ node_tables: [{ ...table('shop', 'orders', [col('id', { type: 'bigint', type_key: ['pg_catalog', 'int8', -1] })]), has_rows: null }] }));
     expect(c.gaps).toMatchObject([{ kind: 'column type differs', column: 'id' }]);
-    expect(c.gaps[0].problem).toContain('integer on the source and bigint on n1');
+    expect(c.gaps[0].problem).toContain('integer on the source, bigint on n1');
     expect(c.fix[0].text).toBe('ALTER TABLE shop.orders ALTER COLUMN id TYPE integer USING id::integer;');
   });
 

@@ -1,6 +1,6 @@
 // What every group of checks is given, and what the source tells the others.
 import type { LoadedPlan } from '../plan/load.js';
-import { quoteIdent } from '../render/quote.js';
+import { quoteName } from '../render/quote.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 
 export interface CheckContext {
@@ -54,11 +54,12 @@ export interface SourceFacts {
   roles: string[];
 }
 
+/** A relation as a person can paste it into psql: unambiguous even when a part holds a dot. */
 export function qualified(schema: string, name: string): string {
-  return `${schema}.${name}`;
+  return quoteName(schema, name);
 }
 
 /** A relation's name as SQL, each part quoted apart. */
 export function sq(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  return quoteName(schema, name);
 }

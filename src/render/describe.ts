@@ -7,6 +7,7 @@ import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
 import { quoteLiteral, quoteQualified } from './quote.js';
+import { planTableName } from '../plan/table-name.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
 
 /** Where SQL runs: 'source' or a node's name. */
@@ -60,7 +61,7 @@ export function subscriptionConnection(plan: ResolvedPlan, node: string, reveal:
 
 export function replicatedSchemas(plan: ResolvedPlan): string[] {
   if (plan.publish.schemas) return plan.publish.schemas;
-  if (plan.publish.tables) return [...new Set(plan.publish.tables.map((t) => t.split('.')[0]))];
+  if (plan.publish.tables) return [...new Set(plan.publish.tables.map((t) => planTableName(t).schema))];
   return ['public'];
 }
 
@@ -182,8 +183,13 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'last_value NULL with a sequence never used is fine; NULL because the role may not read it is an error.' },
-          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the source's value plus the gap.` : strategy === 'copy' ? "setval(sequence, source last_value + gap, true)." : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
+          {
+            type: 'sql',
+            on: 'source',
+            sql: "SELECT format('SELECT %L AS sequence, last_value, is_called, %s AS increment_by FROM %I.%I;', format('%I.%I', schemaname, sequencename), increment_by, schemaname, sequencename)\n  FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, sequencename\n\\gexec",
+            note: 'Each sequence read itself (psql runs the generated statements): pg_sequences.last_value is NULL whenever is_called is false, for a sequence never used and for one left by setval(s, v, false) alike. "permission denied" is an error, never "never used". The last value handed out is last_value when is_called, else last_value - increment_by.',
+          },
+          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the last value handed out plus the gap.` : strategy === 'copy' ? 'setval(sequence, last value handed out + gap, true); with no gap, setval(sequence, last_value, is_called) exactly.' : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
         ],
       };
     }

@@ -4,6 +4,9 @@ import { OperationError } from '../errors.js';
 import { renderSql } from '../render/templates.js';
 import { preparedTransactions, describePrepared } from '../pg/write-fence.js';
 import { FULL_CHECK_SESSIONS } from '../verify/verify-node.js';
+import { readCoverageFacts } from '../pg/subscription-coverage.js';
+import { judgeCoverage, formatCoverage } from '../verify/coverage-gaps.js';
+import { coverageTarget } from '../verify/plan-coverage.js';
 
 /** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
 export const cutoverReady: TaskRunner = async (ctx) => {
@@ -24,7 +27,15 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     if (!slot) problems.push(`${r.node}: slot ${r.slot} is missing on the source`);
     else if ((slot.lag_bytes ?? Infinity) > plan.cutover.max_lag_bytes) problems.push(`${r.node}: ${formatBytes(slot.lag_bytes)} behind (cutover.max_lag_bytes is ${formatBytes(plan.cutover.max_lag_bytes)})`);
   }
-  if (problems.length) throw new OperationError(`not ready to cut over: ${problems.join('; ')}`, 'Nothing was frozen. Check `migrate status`, then run cutover again.');
+  // A node that discards a published table's changes would be switched to
+  // with its rows stale, and the count check passes whenever counts match.
+  // Read even when a node has another problem: a missing column stops its worker.
+  const coverage = [];
+  for (const r of plan.replication) coverage.push(judgeCoverage(coverageTarget(plan, r), await readCoverageFacts(await ctx.db('source'), await ctx.db(r.node), r.publication, r.subscription)));
+  const gaps = coverage.some((c) => c.gaps.length) ? `not every published table reaches the nodes:\n${formatCoverage(coverage).trimEnd()}` : '';
+  if (problems.length || gaps) {
+    throw new OperationError(`not ready to cut over: ${[problems.join('; '), gaps].filter(Boolean).join('; ')}`, `Nothing was frozen. ${gaps ? 'Run the fix above, wait until `migrate status` shows no gap' : 'Check `migrate status`'}, then run cutover again.`);
+  }
   const source = await ctx.db('source');
   const prepared = await preparedTransactions(source);
   if (prepared.length) {

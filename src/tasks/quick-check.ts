@@ -2,6 +2,8 @@ import type { TaskRunner, TaskContext } from './context.js';
 import { publishedTables, rowCounts, tableLabel, type PublishedTable } from '../pg/row-counts.js';
 import { OperationError } from '../errors.js';
 import { checkFence } from './fence.js';
+import { readUnsubscribedTables } from '../pg/subscription-coverage.js';
+import { quoteName } from '../render/quote.js';
 
 const SOURCE_COUNTS = 'source-row-counts';
 
@@ -22,10 +24,25 @@ function sourceCounts(ctx: TaskContext, tables: PublishedTable[]): Promise<Map<s
   return held.counts;
 }
 
+/**
+ * A table created on the source between the readiness check and the freeze
+ * is published and unknown to the node's subscription: its changes are
+ * discarded there while the counts may still match.
+ */
+async function unsubscribed(ctx: TaskContext, node: string): Promise<string[]> {
+  const r = ctx.plan.replication.find((x) => x.node === node)!;
+  const tables = await readUnsubscribedTables(await ctx.db('source'), await ctx.db(node), r.publication, r.subscription);
+  return tables.map((t) => quoteName(t.schema, t.name));
+}
+
 export const quickCheck: TaskRunner = async (ctx) => {
   const { plan } = ctx;
   const node = ctx.spec.node!;
   const r = plan.replication.find((x) => x.node === node)!;
+  const missing = await unsubscribed(ctx, node);
+  if (missing.length) {
+    throw new OperationError(`published tables that subscription ${r.subscription} on ${node} does not know, whose changes ${node} discards: ${missing.join(', ')}`, 'The source will be unfrozen; replication keeps running. `migrate status` prints the fix; then run cutover again.');
+  }
   if (plan.cutover.check === 'full') {
     const { verifyNode } = await import('../verify/verify-node.js');
     const result = await verifyNode(ctx, node);

@@ -173,7 +173,7 @@ describe('source.materialized_views', () => {
   it('a warning with the REFRESH for each', () => {
     expect(run('source.materialized_views', clean)).toEqual([]);
     const f = run('source.materialized_views', sourceFacts({ relations: [{ schema: 'app', name: 'Totals', kind: 'm' }] }))[0];
-    expect(f).toMatchObject({ severity: 'warning', found: '1 materialized view: app.Totals', fix: 'On each node, before the switch: REFRESH MATERIALIZED VIEW app."Totals";' });
+    expect(f).toMatchObject({ severity: 'warning', found: '1 materialized view: app."Totals"', fix: 'On each node, before the switch: REFRESH MATERIALIZED VIEW app."Totals";' });
   });
 });
 
@@ -234,7 +234,7 @@ describe('source.multimaster_keys', () => {
     const facts = sourceFacts({ tables: [table({ name: 'nokey', has_pk: false }), table({ name: 'full', replident: 'f' }), table()] });
     expect(run('source.multimaster_keys', facts)).toEqual([]);
     const f = run('source.multimaster_keys', facts, contextOfKind('pgedge'))[0];
-    expect(f.found).toBe('2 tables without a primary key or with REPLICA IDENTITY FULL, and n1 is a pgEdge/pglogical node: public.nokey (no primary key), public.full (REPLICA IDENTITY FULL)');
+    expect(f.found).toBe('2 tables without a primary key or with REPLICA IDENTITY FULL, and n1 is a pgEdge/pglogical node: public.nokey (no primary key), public."full" (REPLICA IDENTITY FULL)');
     expect(f.fix).toBe('ALTER TABLE public.nokey ADD PRIMARY KEY (<columns>);\nALTER TABLE public."full" REPLICA IDENTITY DEFAULT;');
   });
 });

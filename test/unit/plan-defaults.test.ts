@@ -38,6 +38,12 @@ describe('defaults filled by validation', () => {
     ['hooks[0].on', plan.hooks[0].on, 'source'],
     ['hooks[0].timeout_seconds', plan.hooks[0].timeout_seconds, 600],
     ['hooks[0].continue_on_error', plan.hooks[0].continue_on_error, false],
+    ['compare.max_slowdown', plan.compare.max_slowdown, 1.2],
+    ['compare.min_difference_ms', plan.compare.min_difference_ms, 1],
+    ['compare.duration_seconds', plan.compare.duration_seconds, 30],
+    ['compare.warmup_seconds', plan.compare.warmup_seconds, 3],
+    ['compare.concurrency', plan.compare.concurrency, 2],
+    ['compare.statement_timeout_seconds', plan.compare.statement_timeout_seconds, 10],
   ])('%s', (_path, value, expected) => {
     expect(value).toEqual(expected);
   });

@@ -81,6 +81,25 @@ program
   });
 
 program
+  .command('compare')
+  .description('run the same read queries on the source and every node at the same time and compare their latency (p50/p95/p99) and plans; exit 1 when a query is slower on a node. Read-only.')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--queries <file>', 'the queries file (default: compare.queries in the plan)')
+  .option('--from-stats <n>', "the source's top N read statements from pg_stat_statements instead (approximate)", (v: string) => Number(v))
+  .option('--duration <seconds>', 'measured time after the warm-up (default: compare.duration_seconds, 30)', (v: string) => Number(v))
+  .option('--count <n>', 'instead of a duration: executions of each query per target', (v: string) => Number(v))
+  .option('--warmup <seconds>', 'unmeasured warm-up (default: compare.warmup_seconds, 3)', (v: string) => Number(v))
+  .option('--concurrency <n>', 'sessions per target (default: compare.concurrency, 2)', (v: string) => Number(v))
+  .option('--rate <qps>', 'fixed rate per target, latency from the schedule (default: compare.rate, or a closed loop)', (v: string) => Number(v))
+  .option('--node <name...>', 'only these nodes')
+  .option('--output <dir>', 'where report.md, report.json and chart.svg go (default: <state_dir>/runs/<time>-compare)')
+  .option('--json', 'print report.json instead of the table')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./compare.js')).compareCommand(file, opts, out, err);
+  });
+
+program
   .command('cutover')
   .description('freeze writes on the source, wait for every node, set sequences, check, switch, then drop the replication objects; reports the write downtime')
   .argument('<plan>', 'plan file (YAML)')

@@ -48,9 +48,16 @@ export function loadQueriesFile(path: string, shown: string): CompareQuery[] {
 }
 
 function toQuery(q: CompareQueries['queries'][number], i: number, doc: PlanDocument): CompareQuery {
-  const why = whyNotReadOnly(q.sql);
+  // Parameters first: `:id` is not SQL, `$1` is.
+  let numbered: { text: string; names: string[] };
+  try {
+    numbered = numberParameters(q.sql);
+  } catch (e) {
+    numbered = { text: q.sql, names: [] };
+  }
+  const why = whyNotReadOnly(numbered.text);
   if (why) doc.problem(['queries', i, 'sql'], `queries[${i}] (${q.name}): the statement ${why}`);
-  const { text, names } = why ? { text: q.sql, names: [] } : numberParameters(q.sql);
+  const { text, names } = why ? { text: q.sql, names: [] } : numbered;
   const given = q.params ?? {};
   const params: NonNullable<Generator>[] = [];
   for (const n of names) {

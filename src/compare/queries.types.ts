@@ -17,9 +17,15 @@ export type Generator =
         }
       | {
           sample: {
+            /**
+             * Default: public.
+             */
             schema?: string;
             table: string;
             column: string;
+            /**
+             * Default: 1000.
+             */
             size?: number;
           };
         }

@@ -65,8 +65,24 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('--json', 'machine-readable output')
+  .option('--watch', 'redraw every few seconds with the apply rate and a lag trend (a line per node and interval when not a terminal); Ctrl-C stops')
+  .option('--interval <seconds>', 'with --watch: seconds between readings (default 2)', (v: string) => Number(v))
+  .option('--prometheus', 'print the metrics in Prometheus text format (as `migrate metrics` serves them)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./status.js')).statusCommand(file, opts, out);
+  });
+
+program
+  .command('metrics')
+  .description('serve the replication metrics on /metrics for Prometheus, and/or write them for node_exporter\'s textfile collector, until stopped')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--listen <host:port>', 'where to serve /metrics (default 127.0.0.1:9187, unless only --textfile is given)')
+  .option('--textfile <path>', 'also write the metrics to PATH (atomically) every --interval seconds')
+  .option('--interval <seconds>', 'seconds between textfile writes (default 15)', (v: string) => Number(v))
+  .option('--once', 'write the textfile once and exit (for cron)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./metrics.js')).metricsCommand(file, opts, out, err);
   });
 
 program

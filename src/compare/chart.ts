@@ -2,13 +2,14 @@
 // target with a whisker from p50 to p99, each query on its own scale, since
 // queries differ by orders of magnitude) and Mermaid xycharts; GitHub renders both.
 import type { CompareReport } from './report.types.js';
+import { formatMs } from './format.js';
 
 type QueryResult = CompareReport['queries'][number];
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const COLORS = { source: '#6b7280', same: '#2563eb', faster: '#16a34a', slower: '#dc2626', errors: '#d97706' } as const;
 const W = 760;
-const LEFT = 190;
+const LEFT = 150;
 const BAR = 16;
 const GAP = 6;
 const TITLE = 22;
@@ -20,7 +21,7 @@ export function latencySvg(r: CompareReport): string {
     parts.push(`<text x="8" y="${y + 14}" font-weight="bold">${esc(q.name)}</text>`);
     y += TITLE;
     const max = Math.max(...q.results.map((x) => x.p99_ms ?? x.p95_ms ?? 0), 0.001);
-    const scale = (v: number) => ((W - LEFT - 110) * v) / max;
+    const scale = (v: number) => ((W - LEFT - 150) * v) / max;
     q.results.forEach((res, i) => {
       const verdict = i === 0 ? 'source' : q.verdicts[i - 1].verdict;
       parts.push(`<text x="${LEFT - 8}" y="${y + 12}" text-anchor="end">${esc(res.target)}</text>`);
@@ -30,7 +31,7 @@ export function latencySvg(r: CompareReport): string {
           const mid = y + BAR / 2;
           parts.push(`<line x1="${(LEFT + scale(res.p50_ms)).toFixed(1)}" x2="${(LEFT + scale(res.p99_ms)).toFixed(1)}" y1="${mid}" y2="${mid}" stroke="#111827" stroke-width="1.5"/>`);
         }
-        const label = `${res.p95_ms} ms${i === 0 ? '' : ` (${verdict})`}`;
+        const label = `${formatMs(res.p95_ms)} ms${i === 0 ? '' : ` (${verdict})`}`;
         parts.push(`<text x="${(LEFT + scale(Math.max(res.p95_ms, res.p99_ms ?? 0)) + 6).toFixed(1)}" y="${y + 12}">${esc(label)}</text>`);
       } else parts.push(`<text x="${LEFT}" y="${y + 12}">no successful execution</text>`);
       y += BAR + GAP;

@@ -4,7 +4,7 @@ import type { CompareReport } from './report.types.js';
 
 type QueryResult = CompareReport['queries'][number];
 
-const num = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
+export const formatMs = (v: number | null) => (v === null ? '-' : v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0));
 
 export function formatCompare(r: CompareReport): string {
   const s = r.settings;
@@ -33,10 +33,10 @@ function table(queries: QueryResult[]): string {
         String(res.count),
         String(res.errors),
         res.rows_mean === null ? '-' : String(res.rows_mean),
-        num(res.p50_ms),
-        num(res.p95_ms),
-        num(res.p99_ms),
-        num(res.max_ms),
+        formatMs(res.p50_ms),
+        formatMs(res.p95_ms),
+        formatMs(res.p99_ms),
+        formatMs(res.max_ms),
         v ? (v.ratio_p95 === null ? '-' : `${v.ratio_p95.toFixed(2)}x`) : '',
         v ? (v.verdict === 'slower' || v.verdict === 'errors' ? v.verdict.toUpperCase() : v.verdict) : '',
       ]);

@@ -27,7 +27,9 @@ const ms = (us: number) => Math.round(us) / 1000;
 
 export function summarize(h: Histogram): LatencySummary {
   const n = h.totalCount;
-  const at = (p: number) => (n ? ms(h.getValueAtPercentile(p)) : null);
+  // A percentile is the highest value equivalent to its bucket, which can
+  // exceed the largest value recorded: never report p99 above the max.
+  const at = (p: number) => (n ? ms(Math.min(h.getValueAtPercentile(p), h.maxValue)) : null);
   return {
     count: n,
     min_ms: n ? ms(h.minNonZeroValue) : null,

@@ -6,7 +6,7 @@ import type { Redactor } from '../secrets.js';
 import { renderTemplate } from '../render/templates.js';
 import type { CompareReport } from './report.types.js';
 import { latencySvg, mermaidCharts } from './chart.js';
-import { conclusion } from './format.js';
+import { conclusion, formatMs } from './format.js';
 
 export type { CompareReport };
 
@@ -22,10 +22,10 @@ export function renderCompareMarkdown(r: CompareReport): string {
         count: res.count,
         errors: res.errors,
         rows: num(res.rows_mean),
-        p50: num(res.p50_ms),
-        p95: num(res.p95_ms),
-        p99: num(res.p99_ms),
-        max: num(res.max_ms),
+        p50: formatMs(res.p50_ms),
+        p95: formatMs(res.p95_ms),
+        p99: formatMs(res.p99_ms),
+        max: formatMs(res.max_ms),
         ratio: v?.ratio_p95 == null ? '' : `${v.ratio_p95.toFixed(2)}x`,
         verdict: v ? (v.verdict === 'slower' || v.verdict === 'errors' ? `**${v.verdict}**` : v.verdict) : '',
       };

@@ -148,7 +148,7 @@ describe('the report', () => {
   it('the SVG and the Mermaid chart hold every target', () => {
     const svg = latencySvg(report);
     expect(svg).toContain('>source</text>');
-    expect(svg).toContain('>20 ms (slower)</text>');
+    expect(svg).toContain('>20.0 ms (slower)</text>');
     expect(mermaidCharts(report)).toEqual(['xychart-beta\n    title "by_owner: p95 (bars) and p50 (line), ms"\n    x-axis ["source", "n1"]\n    y-axis "ms" 0 --> 23\n    bar [0.5, 20]\n    line [0.25, 10]']);
   });
 });

@@ -23,7 +23,6 @@ export async function renderPrometheus(s: ReplicationSample): Promise<string> {
   const syncErrors = counter('sync_errors_total', 'Errors of the node\'s table synchronization workers (pg_stat_subscription_stats.sync_error_count).');
   const phase = gauge('phase', 'The migration\'s phase from its journal: the series with value 1 is the current one.', ['phase']);
   const frozen = gauge('writes_frozen', 'Whether a cutover has frozen writes on the source and not switched yet.');
-  const downtime = gauge('last_cutover_downtime_seconds', 'Write downtime of the last cutover, from the freeze to the switch.');
 
   up.set({ target: 'source' }, s.source_up ? 1 : 0);
   for (const n of s.nodes) {
@@ -38,6 +37,9 @@ export async function renderPrometheus(s: ReplicationSample): Promise<string> {
   }
   for (const p of PHASES) phase.set({ phase: p }, p === s.phase ? 1 : 0);
   frozen.set(s.writes_frozen ? 1 : 0);
-  if (s.last_cutover_downtime_ms !== null) downtime.set(s.last_cutover_downtime_ms / 1000);
+  // An unlabelled gauge prints 0 until set: registered only when there was a cutover.
+  if (s.last_cutover_downtime_ms !== null) {
+    gauge('last_cutover_downtime_seconds', 'Write downtime of the last cutover, from the freeze to the switch.').set(s.last_cutover_downtime_ms / 1000);
+  }
   return registry.metrics();
 }

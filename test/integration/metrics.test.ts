@@ -144,4 +144,16 @@ describe('migrate metrics', () => {
     expect(lines[0]).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z n1 streaming lag=\d+(\.\d)? (B|kB) lag_time=[\d.]+ s applied=(-|[\d.]+ (B|kB|MB)\/s) slot_wal_held=\S+ \S+ apply_errors=0 phase=streaming$/);
     expect(lines[1]).toMatch(/applied=[\d.]+ (B|kB|MB)\/s/);
   });
+
+  it('after a cutover: phase cut_over, streaming 0, and the write downtime the cutover report gives', async () => {
+    const c = await runCli(['cutover', plan.file], { cwd: work, env: plan.env });
+    expect(c.code, c.stdout + c.stderr).toBe(0);
+    const ms = Number(/Writes were frozen for (\d+) ms/.exec(c.stdout)?.[1]);
+    const r = await runCli(['status', plan.file, '--prometheus'], { cwd: work, env: plan.env });
+    const families = parsePrometheusTextFormat(r.stdout) as Family[];
+    expect(value(families, 'pgedge_migrate_phase', { phase: 'cut_over' })).toBe(1);
+    expect(value(families, 'pgedge_migrate_subscription_streaming', { node: 'n1' })).toBe(0);
+    expect(value(families, 'pgedge_migrate_last_cutover_downtime_seconds')).toBeCloseTo(ms / 1000, 3);
+    expect(r.code).toBe(1);
+  });
 });

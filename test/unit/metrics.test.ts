@@ -40,6 +40,10 @@ describe('Prometheus text', () => {
     }
     expect(text).not.toMatch(/replication_lag_bytes\{node="n2"/);
   });
+
+  it('has no cutover downtime before a cutover', async () => {
+    expect(await renderPrometheus({ ...sample, last_cutover_downtime_ms: null })).not.toContain('last_cutover_downtime');
+  });
 });
 
 describe('phase from the journal', () => {

@@ -46,7 +46,19 @@ export function statementParams(sql: string): StatementParams {
   return { relations, params, count };
 }
 
+// A parameter stands for a column's value only where it is compared with it:
+// in `id + $1` it is an offset, not an id.
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '<=', '>', '>=', '~~', '!~~', '~~*', '!~~*']);
+const COMPARING_KINDS = new Set(['AEXPR_IN', 'AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN', 'AEXPR_LIKE', 'AEXPR_ILIKE']);
+
+function isComparison(expr: Node): boolean {
+  if (COMPARING_KINDS.has(expr.kind as string)) return true;
+  const op = ((expr.name as Node[] | undefined)?.at(-1)?.String as Node | undefined)?.sval as string | undefined;
+  return expr.kind === 'AEXPR_OP' && op !== undefined && COMPARISONS.has(op);
+}
+
 function comparedColumn(expr: Node, params: Map<number, ParamMeaning>): void {
+  if (!isComparison(expr)) return;
   for (const [colSide, paramSide] of [
     [expr.lexpr, expr.rexpr],
     [expr.rexpr, expr.lexpr],

@@ -66,6 +66,13 @@ describe('--from-stats: what each $n stands for', () => {
       5: { limit: true },
     });
   });
+
+  it('does not take a parameter of arithmetic for a column value', () => {
+    expect(Object.fromEntries(statementParams('SELECT id + $1 FROM accounts WHERE id = $2 AND owner LIKE $3').params)).toEqual({
+      2: { column: 'id', qualifier: null },
+      3: { column: 'owner', qualifier: null },
+    });
+  });
 });
 
 describe('the queries file', () => {

@@ -16,7 +16,7 @@ const SETUP = `
 CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance numeric NOT NULL);
 CREATE INDEX accounts_owner ON accounts (owner);
 CREATE SEQUENCE invoice_no;
-INSERT INTO accounts SELECT g, 'owner ' || (g % 5000), g % 1000 FROM generate_series(1, 200000) g;
+INSERT INTO accounts SELECT g, 'owner ' || (g % 2500), g % 1000 FROM generate_series(1, 100000) g;
 ANALYZE;
 `;
 
@@ -25,7 +25,7 @@ queries:
   - name: account_by_id
     sql: SELECT id, owner, balance FROM accounts WHERE id = :id
     params:
-      id: { random: [1, 200000] }
+      id: { random: [1, 100000] }
   - name: accounts_of_owner
     sql: SELECT id, balance FROM accounts WHERE owner = :owner ORDER BY id
     params:
@@ -217,7 +217,7 @@ describe('migrate compare', () => {
     expect(r.stdout).toMatch(/error next_invoice on source \(\d+x\): cannot execute nextval\(\) in a read-only transaction/);
     expect(verdictOf(r.report, 'next_invoice', 'n1').verdict).toBe('errors');
     for (const c of [source, n1, n2]) {
-      expect((await c.query('SELECT count(*)::int AS n FROM accounts', [], DB))[0].n).toBe(200000);
+      expect((await c.query('SELECT count(*)::int AS n FROM accounts', [], DB))[0].n).toBe(100000);
       expect((await c.query('SELECT last_value::int AS v, is_called FROM invoice_no', [], DB))[0]).toEqual({ v: 1, is_called: false });
     }
   });

@@ -162,13 +162,15 @@ describe('migrate compare', () => {
     for (const t of ['source', 'n1']) {
       const res = resultOf(r.report, 'sleep', t);
       expect(res.count).toBe(60);
-      for (const [key, p] of [['p50_ms', 50], ['p90_ms', 90], ['p95_ms', 95], ['p99_ms', 99], ['max_ms', 100]] as const) {
-        // Latency is the sleep plus the round trip: never below it (HdrHistogram
-        // keeps 3 significant digits), and close above it (a loaded 2-core
-        // machine adds tens of milliseconds at worst).
+      // Latency is the sleep plus the round trip: never below the sleep
+      // (HdrHistogram keeps 3 significant digits), and above it by the round
+      // trip, which on a loaded 2-core machine reaches tens of milliseconds in
+      // the tail (with 60 samples p99 is one execution).
+      for (const [key, p, slack] of [['p50_ms', 50, 40], ['p90_ms', 90, 40], ['p95_ms', 95, 150], ['p99_ms', 99, 150], ['max_ms', 100, 150]] as const) {
         expect(res[key], `${t} ${key}`).toBeGreaterThanOrEqual(at(p) * 0.999);
-        expect(res[key], `${t} ${key}`).toBeLessThan(at(p) + 40);
+        expect(res[key], `${t} ${key}`).toBeLessThan(at(p) + slack);
       }
+      expect(res.p50_ms).toBeLessThan(res.p90_ms);
       expect(res.min_ms).toBeGreaterThanOrEqual(sleeps[0] * 0.999);
     }
   });

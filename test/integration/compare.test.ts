@@ -204,6 +204,9 @@ describe('migrate compare', () => {
     expect(sqls).toHaveLength(3);
     expect(r.stderr).toContain('--from-stats: skipped a statement whose parameters could not all be matched to a column: SELECT id + $1 FROM accounts WHERE id = $2');
     for (const q of r.report.queries) for (const t of ['source', 'n1', 'n2']) expect(resultOf(r.report, q.name, t).errors).toBe(0);
+    // LIMIT $2 ran as LIMIT 100, not the 5 it was: an owner's 40 rows came back.
+    const limited = r.report.queries.find((q: any) => q.sql.endsWith('LIMIT $2'));
+    expect(resultOf(r.report, limited.name, 'source').rows_mean).toBe(40);
   });
 
   it('refuses a statement that writes before opening any session (exit 2), and the read-only session stops a function that writes', async () => {

@@ -145,6 +145,27 @@ describe('migrate metrics', () => {
     expect(lines[1]).toMatch(/applied=[\d.]+ (B|kB|MB)\/s/);
   });
 
+  it('status --watch redraws the table in a terminal, with the apply rate and the lag trend', async () => {
+    // script(1) gives the command a pseudo-terminal; CI must be unset, as on an operator's terminal.
+    const env: Record<string, string> = { ...(process.env as Record<string, string>), ...plan.env };
+    delete env.CI;
+    const command = `${process.execPath} ${CLI} status ${plan.file} --watch --interval 0.5`;
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: work, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout!.on('data', (d) => (screen += d));
+    const until = Date.now() + 15_000;
+    while ((screen.match(/\x1b\[H\x1b\[2J/g) ?? []).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+    const frames = screen.split('\x1b[H\x1b[2J').filter(Boolean);
+    expect(frames.length).toBeGreaterThanOrEqual(3);
+    const last = frames[frames.length - 1].replace(/\r/g, '');
+    expect(last).toMatch(/^Plan metrics-it · phase streaming · \S+ · every 0.5 s, Ctrl-C to stop$/m);
+    expect(last).toMatch(/^node\s+state\s+lag\s+lag time\s+applied\s+slot WAL held\s+apply errors\s+lag, last 20 readings$/m);
+    expect(last).toMatch(/^n1\s+streaming\s+\d+(\.\d)? (B|kB)\s+[\d.]+ s\s+[\d.]+ (B|kB|MB)\/s\s+\S+ \S+\s+0\s+[▁▂▃▄▅▆▇█]{2,}$/m);
+  });
+
   it('after a cutover: phase cut_over, streaming 0, and the write downtime the cutover report gives', async () => {
     const c = await runCli(['cutover', plan.file], { cwd: work, env: plan.env });
     expect(c.code, c.stdout + c.stderr).toBe(0);

@@ -13,6 +13,8 @@ import { seededRng, valueSource } from '../../src/compare/generators.js';
 import { formatCompare } from '../../src/compare/format.js';
 import { latencySvg, mermaidCharts } from '../../src/compare/chart.js';
 import { PlanInvalidError } from '../../src/errors.js';
+import * as hdr from 'hdr-histogram-js';
+import { newHistogram, summarize } from '../../src/compare/histogram.js';
 import type { CompareReport } from '../../src/compare/report.types.js';
 
 beforeAll(() => loadSqlParser());
@@ -157,5 +159,21 @@ describe('the report', () => {
     expect(svg).toContain('>source</text>');
     expect(svg).toContain('>20.0 ms (slower)</text>');
     expect(mermaidCharts(report)).toEqual(['xychart-beta\n    title "by_owner: p95 (bars) and p50 (line), ms"\n    x-axis ["source", "n1"]\n    y-axis "ms" 0 --> 23\n    bar [0.5, 20]\n    line [0.25, 10]']);
+  });
+});
+
+describe('the histogram', () => {
+  it('gives percentiles in ms, never above the max, and an encoding that decodes to the same counts', () => {
+    const h = newHistogram();
+    for (let us = 1000; us <= 100_000; us += 1000) h.recordValue(us);
+    const s = summarize(h);
+    expect(s.count).toBe(100);
+    expect(s.p50_ms).toBeCloseTo(50, 0);
+    expect(s.p99_ms).toBeCloseTo(99, 0);
+    expect(s.max_ms).toBeCloseTo(100, 0);
+    expect(s.p999_ms).toBeLessThanOrEqual(s.max_ms!);
+    const back = hdr.decodeFromCompressedBase64(s.histogram);
+    expect(back.totalCount).toBe(100);
+    expect(back.getValueAtPercentile(50)).toBe(h.getValueAtPercentile(50));
   });
 });

@@ -17,7 +17,9 @@ interface NodeStatus {
 }
 
 /** `migrate status PLAN`: where replication stands, per node. */
-export async function statusCommand(file: string, opts: { json?: boolean; stateDir?: string }, out: (s: string) => void): Promise<number> {
+export async function statusCommand(file: string, opts: { json?: boolean; stateDir?: string; watch?: boolean; prometheus?: boolean; interval?: number }, out: (s: string) => void): Promise<number> {
+  if (opts.prometheus) return (await import('../metrics/status-modes.js')).printPrometheus(file, opts, out);
+  if (opts.watch) return (await import('../metrics/status-modes.js')).watch(file, opts, out);
   const loaded = loadPlan(file);
   const { plan } = loaded;
   // A cutover stopped outright while writes were frozen leaves the source

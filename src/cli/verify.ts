@@ -4,6 +4,8 @@ import { redactorFor } from '../engine/run-stage.js';
 import { pgErrorText } from '../pg/connect.js';
 import { verifyNodes } from '../verify/verify-nodes.js';
 import { formatVerify } from '../verify/format.js';
+import { addLargeObjects } from '../verify/large-objects.js';
+import { dumpCarriesLargeObjects } from '../pg/large-objects.js';
 import { InterruptedError, MigrateError, OperationError, UsageError } from '../errors.js';
 import { EXIT } from './exit.js';
 
@@ -36,6 +38,7 @@ export async function verifyCommand(file: string, opts: VerifyOptions, out: (s: 
   let result;
   try {
     result = await verifyNodes(plan.source.dsn, targets, { ranges: opts.ranges, signal: controller.signal });
+    if (dumpCarriesLargeObjects(plan)) await addLargeObjects(result, plan.source.dsn, targets);
   } catch (e) {
     if (e instanceof InterruptedError) throw e;
     const hint = e instanceof MigrateError ? e.hint : undefined;

@@ -110,13 +110,20 @@ export async function reportProblems(report: unknown): Promise<unknown> {
 /**
  * A bin directory whose `program` starts the real one and then kills the
  * migrate process that called it (once: a marker file remembers), so a test
- * can cut a run off in the middle of that program.
+ * can cut a run off in the middle of that program: after `afterSeconds`, or,
+ * with `untilSql`, as soon as that query returns true on the database the
+ * program was given (--dbname=...), checked every 50 ms for up to 60 s.
  */
-export function killingBinDir(dir: string, program: string, pgBin: string, afterSeconds = 0.15): string {
+export function killingBinDir(dir: string, program: string, pgBin: string, opts: { afterSeconds?: number; untilSql?: string } = {}): string {
   const bin = join(dir, `bin-kill-${program}`);
   mkdirSync(bin, { recursive: true });
   for (const p of readdirSync(pgBin)) if (p !== program && !existsSync(join(bin, p))) symlinkSync(join(pgBin, p), join(bin, p));
   const marker = join(bin, 'killed');
+  const wait = opts.untilSql
+    ? `for a in "$@"; do case "$a" in --dbname=*) db="\${a#--dbname=}" ;; esac; done
+  i=0
+  while [ $i -lt 1200 ] && [ "$("${pgBin}/psql" -XAtq -d "$db" -c "${opts.untilSql.replace(/"/g, '\\"')}" 2>/dev/null)" != t ]; do sleep 0.05; i=$((i+1)); done`
+    : `sleep ${opts.afterSeconds ?? 0.15}`;
   writeFileSync(
     join(bin, program),
     `#!/bin/sh
@@ -124,7 +131,7 @@ case "$*" in *--format=directory*) ;; *) exec "${pgBin}/${program}" "$@" ;; esac
 if [ ! -e "${marker}" ]; then
   touch "${marker}"
   "${pgBin}/${program}" "$@" &
-  sleep ${afterSeconds}
+  ${wait}
   kill -9 $PPID
   wait
   exit 1

@@ -13,7 +13,6 @@ export interface NotWritable {
 interface Probe {
   standby: boolean;
   default_ro: string;
-  session_ro: string;
   database: string;
   user: string;
   /** The pg_db_role_setting rows that turn default_transaction_read_only on here: a role name, or null for the database itself. */
@@ -23,7 +22,6 @@ interface Probe {
 const PROBE = `
 SELECT pg_is_in_recovery() AS standby,
        current_setting('default_transaction_read_only') AS default_ro,
-       current_setting('transaction_read_only') AS session_ro,
        current_database() AS database, current_user AS "user",
        (SELECT json_agg(json_build_object('role', r.rolname, 'in_database', s.setdatabase <> 0) ORDER BY s.setrole, s.setdatabase)
           FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
@@ -46,14 +44,19 @@ export async function whyNotWritable(dsn: string, label: string): Promise<NotWri
   const c = await connect(dsn, label, { options: '' });
   let p: Probe;
   try {
+    // Read-only itself, as every session of check is: READ ONLY changes this
+    // transaction, not the session's default_transaction_read_only read here,
+    // and a session starts read-only exactly when that default is on (or on a standby).
+    await c.query('BEGIN TRANSACTION READ ONLY');
     p = (await c.query<Probe>(PROBE)).rows[0];
+    await c.query('COMMIT');
   } finally {
     await c.end().catch(() => undefined);
   }
   if (p.standby) {
     return { found: `${label} is a hot standby (pg_is_in_recovery()): it cannot take writes`, fix: "Point the node's dsn at its primary, or promote it (pg_promote()) if it is meant to be one." };
   }
-  if (p.default_ro === 'on' || p.session_ro === 'on') {
+  if (p.default_ro === 'on') {
     const by = p.set_by?.length ? p.set_by.map((s) => (s.role === null ? `the database ${p.database}` : `role ${s.role}${s.in_database ? ` in database ${p.database}` : ''}`)).join(', ') : 'the server configuration or the connection';
     return { found: `${label} is read-only: sessions of database ${p.database} as ${p.user} start with default_transaction_read_only = on (set for ${by}); the restore and the stream would fail there`, fix: resetStatement(p) };
   }

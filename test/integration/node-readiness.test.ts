@@ -94,6 +94,23 @@ describe('a node that cannot take writes', () => {
     expect(apply.stderr).toMatch(/n2.*read-only/);
     await nothingCreated(db, 'ro_node');
   });
+
+  it('stops a resumed apply too, before its restore, keeping what the first run created; once fixed, the rerun completes', async () => {
+    const { db, dir, file, env } = await setUp('ro-resume');
+    writeFileSync(file, readFileSync(file, 'utf8') + 'hooks:\n  - after: prepare\n    run: test -e killed-prepare || { touch killed-prepare; kill -9 $PPID; }\n');
+    const first = await runCli(['apply', file], { cwd: dir, env });
+    expect(first.signal ?? first.code, first.stderr).toBe('SIGKILL');
+    await n2.exec('ALTER DATABASE ro_resume SET default_transaction_read_only = on');
+    const second = await runCli(['apply', file], { cwd: dir, env });
+    expect(second.code, second.stdout + second.stderr).toBe(1);
+    expect(second.stderr).toMatch(/node n2 is read-only/);
+    expect(second.stderr).toContain('Nothing more was changed');
+    expect(second.stderr).toContain('!! The slots ro_resume_slot1, ro_resume_slot2 stay on the source');
+    expect(await n1.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'shop'", [], db)).toEqual([{ n: 0 }]);
+    await n2.exec('ALTER DATABASE ro_resume RESET default_transaction_read_only', 'postgres');
+    const third = await runCli(['apply', file], { cwd: dir, env });
+    expect(third.code, third.stdout + third.stderr).toBe(0);
+  });
 });
 
 describe('the dump directory', () => {

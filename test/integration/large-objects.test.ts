@@ -64,6 +64,13 @@ describe('large objects', () => {
     // The source keeps its own.
     expect((await largeObjects(source, db)).length).toBe(2);
 
+    // A large object the node has of its own would collide with the restore's: check says so.
+    await n1.exec('SELECT lo_from_bytea(424201, \'mine\')', db);
+    const check = await runCli(['check', file], { cwd: dir, env });
+    expect(check.code, check.stdout + check.stderr).toBe(1);
+    expect(check.stdout).toMatch(/ERROR\s+node\.large_objects\s+n1\s+already holds 1 large object/);
+    await n1.exec('SELECT lo_unlink(424201)', db);
+
     // And a fresh apply onto the emptied nodes works.
     const again = await runCli(['apply', file], { cwd: dir, env });
     expect(again.code, again.stdout + again.stderr).toBe(0);

@@ -8,7 +8,7 @@ export const rule: NodeRule = {
   title: "the node's PostgreSQL is not older than the source's",
   docs: {
     why: 'A dump restores onto the same major version or a newer one; an older server rejects syntax and catalog entries the newer source produced.',
-    fix: 'Use nodes running the source’s major version of PostgreSQL or later.',
+    fix: "Use nodes running the source's major version of PostgreSQL or later.",
   },
   check: (f) => {
     if (f.source && majorOf(f.version_num) < f.source.major) {

@@ -7,7 +7,7 @@ export const rule: ToolRule = {
   severity: 'error',
   title: 'pg_restore is found and not older than the source or pg_dump',
   docs: {
-    why: 'apply runs pg_restore, which restores the dump onto every node; it must understand everything the source’s dump contains, and cannot read an archive written by a newer pg_dump ("unsupported version in file header").',
+    why: 'apply runs pg_restore, which restores the dump onto every node; it must understand everything the source\'s dump contains, and cannot read an archive written by a newer pg_dump ("unsupported version in file header").',
     fix: "Install the source's major version of the PostgreSQL client programs and point tools.bin_dir at them (Debian: /usr/lib/postgresql/<major>/bin), or put them first on PATH.",
   },
   check: (f, { plan }) => {

@@ -4,6 +4,7 @@ import type { CheckContext } from '../../../src/check/context.js';
 import type { NodeFacts, PublishedTable, SourceCatalog, SourceFacts, ToolFacts } from '../../../src/check/facts.js';
 import type { Finding } from '../../../src/check/finding.js';
 import { judge } from '../../../src/check/judge.js';
+import type { RuleResult } from '../../../src/check/rule.js';
 import { RULES } from '../../../src/check/registry.js';
 import { planFromText } from '../support.js';
 
@@ -122,7 +123,8 @@ export function toolFacts(over: Partial<ToolFacts> = {}): ToolFacts {
 export function run<F>(id: string, facts: F, ctx: CheckContext = context(), target = 'source'): Finding[] {
   const rule = RULES.find((r) => r.id === id);
   if (!rule) throw new Error(`no rule ${id}`);
-  return judge([rule as unknown as { id: string; check(f: F, c: CheckContext): ReturnType<typeof rule.check> }], facts, ctx, target);
+  // The rule's target decides its facts' type; the test passes the matching kind.
+  return judge([rule as unknown as { id: string; check(f: F, c: CheckContext): RuleResult }], facts, ctx, target);
 }
 
 /** A fact whose query failed: reading it throws, as readFacts leaves it. */

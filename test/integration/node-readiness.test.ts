@@ -1,16 +1,18 @@
-// What a node needs beyond the dump, against real clusters: the source
-// database's own settings (a dump without --create leaves them out), a node
-// that can take writes, and a dump directory that can be used. Each of the
-// last two is found before anything is created.
+// A node that cannot take writes (a hot standby, a database or role whose
+// sessions start read-only), against real clusters: found before anything is
+// created, by check and by apply, fresh or resumed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startClusters, type Cluster } from '../harness/index.js';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { startClusters, PG_BIN, type Cluster } from '../harness/index.js';
 import { runCli, tempDir, writePlan, slotNames, SAMPLE_SCHEMA } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
-const mounts: string[] = [];
+const standbys: string[] = [];
 const root = process.getuid?.() === 0;
 
 beforeAll(async () => {
@@ -18,7 +20,10 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const m of mounts.reverse()) spawnSync('umount', [m]);
+  for (const d of standbys) {
+    asPostgres(`${PG_BIN}/pg_ctl`, ['-D', join(d, 'data'), '-m', 'immediate', '-w', 'stop']);
+    rmSync(d, { recursive: true, force: true });
+  }
   await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
 });
 
@@ -37,45 +42,33 @@ async function nothingCreated(db: string, tag: string): Promise<void> {
   expect(await source.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
 }
 
-/** writePlan writes a dump section of its own: the directory goes into it. */
-function setDumpDirectory(plan: string, path: string): void {
-  writeFileSync(plan, readFileSync(plan, 'utf8').replace('dump:\n  jobs: 2', `dump:\n  jobs: 2\n  directory: ${path}`));
+function asPostgres(program: string, args: string[], env: Record<string, string> = {}): ReturnType<typeof spawnSync> {
+  const [file, argv] = root ? ['runuser', ['-u', 'postgres', '--', program, ...args]] : [program, args];
+  return spawnSync(file, argv, { env: { ...process.env, ...env }, encoding: 'utf8', cwd: tmpdir() });
 }
 
-function bindMount(dir: string, readOnly = false): void {
-  mkdirSync(dir, { recursive: true });
-  expect(spawnSync('mount', ['--bind', dir, dir]).status).toBe(0);
-  mounts.push(dir);
-  if (readOnly) expect(spawnSync('mount', ['-o', 'remount,bind,ro', dir]).status).toBe(0);
-}
-
-describe('database settings', () => {
-  it("carries the source database's settings and its roles' settings in it to every node, shows them in the plan, and warns about a role the node lacks", async () => {
-    await source.exec('DROP ROLE IF EXISTS settings_ghost; CREATE ROLE settings_ghost');
-    const { db, dir, file, env } = await setUp(
-      'db-settings',
-      `CREATE SCHEMA app; CREATE TABLE app.things (id int PRIMARY KEY); INSERT INTO app.things SELECT generate_series(1, 3);
-       ALTER DATABASE db_settings SET search_path = app, "$user", public;
-       ALTER ROLE postgres IN DATABASE db_settings SET work_mem = '7MB';
-       ALTER ROLE settings_ghost IN DATABASE db_settings SET search_path = app;`,
-    );
-    const plan = await runCli(['plan', file], { cwd: dir, env });
-    expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stdout).toContain('[settings:n1]');
-    expect(plan.stdout).toContain('pg_db_role_setting');
-    expect(plan.stdout).toMatch(/ALTER DATABASE db_settings SET/);
-
-    const r = await runCli(['apply', file], { cwd: dir, env });
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/settings_ghost.*n1|n1.*settings_ghost/);
-    for (const n of [n1, n2]) {
-      // A new session resolves the unqualified name through the carried search_path.
-      expect(await n.query('SELECT count(*)::int AS n FROM things', [], db)).toEqual([{ n: 3 }]);
-      expect(await n.query('SHOW work_mem', [], db)).toEqual([{ work_mem: '7MB' }]);
-      expect(await n.query("SELECT current_setting('search_path') AS p", [], db)).toEqual([{ p: 'app, "$user", public' }]);
-    }
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
   });
-});
+}
+
+/** A hot standby of `primary`, streaming from it, on a port of its own (same password). */
+async function startStandby(primary: Cluster): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgm-standby-'));
+  standbys.push(dir);
+  if (root) chownSync(dir, Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout));
+  const data = join(dir, 'data');
+  const backup = asPostgres(`${PG_BIN}/pg_basebackup`, ['-d', `host=127.0.0.1 port=${primary.port} user=postgres`, '-D', data, '-R', '-X', 'stream', '--checkpoint=fast'], { PGPASSWORD: primary.password });
+  expect(backup.status, String(backup.stderr)).toBe(0);
+  const port = await freePort();
+  const start = asPostgres(`${PG_BIN}/pg_ctl`, ['-D', data, '-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c hot_standby=on`, '-w', 'start']);
+  expect(start.status, String(start.stderr) + String(start.stdout)).toBe(0);
+  return port;
+}
 
 describe('a node that cannot take writes', () => {
   it('is an error for check, naming the node, and apply refuses before creating any slot', async () => {
@@ -93,6 +86,19 @@ describe('a node that cannot take writes', () => {
     expect(apply.stderr).toMatch(/n1.*read-only/);
     expect(apply.stderr).toMatch(/n2.*read-only/);
     await nothingCreated(db, 'ro_node');
+  });
+
+  it('a real hot standby as a node is an error for check, and apply refuses before creating any slot', async () => {
+    const { db, dir, file, env } = await setUp('standby-node');
+    const port = await startStandby(n2);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(`port=${n2.port} `, `port=${port} `));
+    const check = await runCli(['check', file], { cwd: dir, env });
+    expect(check.code, check.stdout + check.stderr).toBe(1);
+    expect(check.stdout).toMatch(/ERROR\s+node\.writable\s+n2\s+node n2 is a hot standby/);
+    const apply = await runCli(['apply', file], { cwd: dir, env });
+    expect(apply.code, apply.stdout + apply.stderr).toBe(1);
+    expect(apply.stderr).toContain('node n2 is a hot standby');
+    await nothingCreated(db, 'standby_node');
   });
 
   it('stops a resumed apply too, before its restore, keeping what the first run created; once fixed, the rerun completes', async () => {
@@ -113,51 +119,3 @@ describe('a node that cannot take writes', () => {
   });
 });
 
-describe('the dump directory', () => {
-  it.runIf(root)('an empty mount point as dump.directory is emptied, not removed: apply works', async () => {
-    const dir0 = tempDir('dump-mount');
-    const mountPoint = join(dir0, 'mnt');
-    bindMount(mountPoint);
-    const { dir, file, env } = await setUp('dump-mount');
-    setDumpDirectory(file, mountPoint);
-    const r = await runCli(['apply', file], { cwd: dir, env });
-    expect(r.code, r.stdout + r.stderr).toBe(0);
-  });
-
-  it('a file, a directory with files of its own, or a read-only one is an error for check, and apply creates nothing', async () => {
-    const base = tempDir('dump-bad');
-    const cases: { name: string; path: string }[] = [];
-    const file = join(base, 'a-file');
-    writeFileSync(file, 'not a directory');
-    cases.push({ name: 'file', path: file });
-    const foreign = join(base, 'foreign');
-    mkdirSync(foreign);
-    writeFileSync(join(foreign, 'notes.txt'), 'mine');
-    cases.push({ name: 'foreign', path: foreign });
-    if (root) {
-      const ro = join(base, 'ro');
-      bindMount(ro, true);
-      cases.push({ name: 'read-only', path: ro });
-    } else {
-      const locked = join(base, 'locked');
-      mkdirSync(locked);
-      chmodSync(locked, 0o555);
-      cases.push({ name: 'read-only', path: join(locked, 'dump') });
-    }
-    // Nothing is created in any case: one database serves them all.
-    const { db } = await setUp('dump-bad');
-    for (const c of cases) {
-      const name = `dump-bad-${c.name}`;
-      const dir = tempDir(name);
-      const { file: plan, env } = writePlan(dir, { name, source, nodes: [n1, n2], db });
-      setDumpDirectory(plan, c.path);
-      const check = await runCli(['check', plan], { cwd: dir, env });
-      expect(check.code, `${c.name}: ${check.stdout}${check.stderr}`).toBe(1);
-      expect(check.stdout, c.name).toMatch(/ERROR\s+tools\.dump_directory/);
-      const apply = await runCli(['apply', plan], { cwd: dir, env });
-      expect(apply.code, `${c.name}: ${apply.stdout}${apply.stderr}`).toBe(1);
-      expect(apply.stderr, c.name).toContain(c.path);
-      await nothingCreated(db, name.replace(/-/g, '_'));
-    }
-  });
-});

@@ -29,6 +29,8 @@ export interface Facts {
   freeze_attempts?: number;
   /** Each subscription's synchronous_commit before the cutover made apply synchronous. */
   apply_sync_before?: Record<string, string>;
+  /** Per node: the source database's settings carried to it (pg_db_role_setting), and its database's name. */
+  database_settings?: Record<string, { database: string; settings: { role: string | null; name: string; value: string }[] }>;
   /** When the application was switched to the nodes: the cutover's point of no return. */
   switched_at?: string;
   [key: string]: unknown;

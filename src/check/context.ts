@@ -2,6 +2,7 @@
 import type { LoadedPlan } from '../plan/load.js';
 import { quoteName } from '../render/quote.js';
 import type { ResolvedPlan } from '../plan/plan.js';
+import type { DatabaseSetting } from '../render/database-settings.js';
 
 export interface CheckContext {
   loaded: LoadedPlan;
@@ -52,6 +53,8 @@ export interface SourceFacts {
   extensions: { name: string; version: string }[];
   /** Roles the restore names as owners or grantees: they must exist on the nodes. */
   roles: string[];
+  /** ALTER DATABASE ... SET and ALTER ROLE ... IN DATABASE ... SET of the source's database (pg_db_role_setting): apply carries them to the nodes. */
+  database_settings: DatabaseSetting[];
 }
 
 /** A relation as a person can paste it into psql: unambiguous even when a part holds a dot. */

@@ -1,11 +1,13 @@
 import { loadPlan } from '../plan/load.js';
 import { formatProblem } from '../plan/problem.js';
 import { redactorFor } from '../engine/run-stage.js';
-import { pgErrorText } from '../pg/connect.js';
 import { verifyNodes } from '../verify/verify-nodes.js';
 import { formatVerify } from '../verify/format.js';
 import { planCoverage } from '../verify/plan-coverage.js';
 import { formatCoverage } from '../verify/coverage-gaps.js';
+import { addLargeObjects } from '../verify/large-objects.js';
+import { dumpCarriesLargeObjects, readLargeObjects } from '../pg/large-objects.js';
+import { pgErrorText, withClient } from '../pg/connect.js';
 import { InterruptedError, MigrateError, OperationError, UsageError } from '../errors.js';
 import { EXIT } from './exit.js';
 
@@ -38,6 +40,7 @@ export async function verifyCommand(file: string, opts: VerifyOptions, out: (s: 
   let result;
   try {
     result = await verifyNodes(plan.source.dsn, targets, { ranges: opts.ranges, signal: controller.signal });
+    if (dumpCarriesLargeObjects(plan)) await addLargeObjects(result, () => withClient(plan.source.dsn, 'the source', readLargeObjects), targets);
   } catch (e) {
     if (e instanceof InterruptedError) throw e;
     const hint = e instanceof MigrateError ? e.hint : undefined;

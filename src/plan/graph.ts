@@ -19,6 +19,7 @@ export type TaskKind =
   | 'export-snapshot'
   | 'dump'
   | 'restore'
+  | 'copy-database-settings'
   | 'create-subscription'
   | 'add-to-replication-set'
   | 'enable-subscription'
@@ -79,6 +80,10 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
   for (const n of plan.nodes) {
     t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
   }
+  for (const n of plan.nodes) {
+    // A dump without --create leaves out ALTER DATABASE ... SET and ALTER ROLE ... IN DATABASE ... SET.
+    t.push({ id: `settings:${n.name}`, kind: 'copy-database-settings', stage: 'apply', phase: 'restore', title: `Give ${n.name}'s database the source database's settings`, deps: [`restore:${n.name}`], node: n.name });
+  }
   for (const r of sets) {
     // Validation builds this graph to know the hook targets before it has
     // reported a replication entry naming an unknown node: treat that as plain.
@@ -93,7 +98,7 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
     }
     t.push({ id: `enable:${r.node}`, kind: 'enable-subscription', stage: 'apply', phase: 'subscribe', title: `Enable subscription ${r.subscription} on ${r.node}`, deps: enableDeps, node: r.node, replication: r });
   }
-  t.push({ id: 'catch-up', kind: 'catch-up', stage: 'apply', phase: 'catch-up', title: 'Wait until every node has caught up', deps: sets.map((r) => `enable:${r.node}`) });
+  t.push({ id: 'catch-up', kind: 'catch-up', stage: 'apply', phase: 'catch-up', title: 'Wait until every node has caught up', deps: [...sets.map((r) => `enable:${r.node}`), ...plan.nodes.map((n) => `settings:${n.name}`)] });
   return t;
 }
 

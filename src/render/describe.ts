@@ -9,6 +9,7 @@ import { renderSql } from './templates.js';
 import { quoteLiteral, quoteQualified } from './quote.js';
 import { planTableName } from '../plan/table-name.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
+import { databaseSettingsSql } from './database-settings.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -103,6 +104,22 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
+    case 'copy-database-settings': {
+      const carried = facts.database_settings?.[node!];
+      const database = carried?.database ?? parseConninfo(plan.nodes.find((x) => x.name === node)!.dsn).dbname ?? '<node database>';
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: renderSql('read-database-settings.sql.hbs', {}) },
+          {
+            type: 'sql',
+            on: node!,
+            sql: databaseSettingsSql(database, carried?.settings),
+            note: 'Skipped: default_transaction_read_only and transaction_read_only for the database or the role the tool connects as (the restore and the stream need writes), and settings of roles the node does not have (each is named in the report).',
+          },
+        ],
+        check: { text: `A new session of ${node}'s database shows the settings (SHOW search_path).`, on: node, sql: 'SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database());' },
+      };
+    }
     case 'create-subscription':
       return {
         steps: [

@@ -6,6 +6,7 @@ import { createSlot } from './create-slot.js';
 import { exportSnapshot } from './export-snapshot.js';
 import { dump } from './dump.js';
 import { restore } from './restore.js';
+import { copyDatabaseSettings } from './copy-database-settings.js';
 import { createSubscription } from './create-subscription.js';
 import { addToReplicationSet } from './add-to-replication-set.js';
 import { enableSubscription } from './enable-subscription.js';
@@ -26,6 +27,7 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'export-snapshot': exportSnapshot,
   dump,
   restore,
+  'copy-database-settings': copyDatabaseSettings,
   'create-subscription': createSubscription,
   'add-to-replication-set': addToReplicationSet,
   'enable-subscription': enableSubscription,

@@ -254,7 +254,7 @@ describe('migrate plan output', () => {
   });
 
   it('shows each task with its dependencies, and which run at once', () => {
-    expect(text).toContain('== migrate apply: 14 tasks in 9 waves');
+    expect(text).toContain('== migrate apply: 16 tasks in 9 waves');
     expect(text).toContain('-- wave 5 (2 tasks at once: restore:n1, restore:n2)');
     expect(text).toContain('[anchor] Export the snapshot anchor\n    after: slot:n1, slot:n2\n');
     expect(text).toContain('[hook:1] Hook 1 after catch-up\n    after: catch-up\n');

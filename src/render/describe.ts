@@ -2,7 +2,7 @@
 // print these; the executor runs these same strings, rendered again with the
 // facts (LSNs, snapshot) that exist only once the run has produced them.
 import type { TaskSpec } from '../plan/graph.js';
-import type { ResolvedPlan } from '../plan/plan.js';
+import { sqlAsWritten, type ResolvedPlan } from '../plan/plan.js';
 import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
@@ -161,7 +161,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       };
     case 'freeze-writes': {
       const steps: Step[] = [];
-      if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, 'Freeze hook.'));
+      if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, ctx.reveal, 'Freeze hook.'));
       if (plan.cutover.freeze !== 'hook') steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database: sourceDatabase(ctx) }), note: 'Every new session of the database is read-only; every other session of it is ended. Replication connections are not affected.' });
       return { steps, check: { text: 'No other client session of the database remains.', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
     }
@@ -185,7 +185,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'quick-check':
       return { steps: [{ type: 'wait', text: plan.cutover.check === 'full' ? `migrate verify for ${node} against the frozen source.` : `Row count of every replicated table on ${node} equals the frozen source's.` }] };
     case 'switch':
-      return { steps: plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' }] };
+      return { steps: plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, ctx.reveal, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' }] };
     case 'drop-subscription':
       return {
         steps: [{ type: 'sql', on: node!, sql: renderSql('drop-subscription.sql.hbs', { subscription: r!.subscription }), note: 'Also drops the slot on the source through the subscription\'s connection.' }],
@@ -201,12 +201,13 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       return { steps: [{ type: 'command', command: vacuumCommand(plan, node!) }] };
     case 'hook': {
       const h = plan.hooks[spec.hookIndex!];
-      return { steps: [actionStep(h, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };
+      return { steps: [actionStep(h, ctx.reveal, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };
     }
   }
 }
 
-function actionStep(a: { run?: string; sql?: string; on?: string }, note?: string): Step {
+/** A hook's step: run hooks keep their ${VAR} references for the shell; SQL is shown as written and run expanded. */
+function actionStep(a: { run?: string; sql?: string; on?: string }, reveal: boolean, note?: string): Step {
   if (a.run) return { type: 'command', command: hookCommand(a.run), note };
-  return { type: 'sql', on: a.on ?? 'source', sql: a.sql!, note };
+  return { type: 'sql', on: a.on ?? 'source', sql: reveal ? a.sql! : sqlAsWritten(a)!, note };
 }

@@ -1,6 +1,7 @@
 // What each task does, as the SQL and commands it runs. `plan` and `runbook`
 // print these; the executor runs these same strings, rendered again with the
 // facts (LSNs, snapshot) that exist only once the run has produced them.
+import { dirname } from 'node:path';
 import type { TaskSpec } from '../plan/graph.js';
 import { sqlAsWritten, type ResolvedPlan } from '../plan/plan.js';
 import type { Facts } from '../facts.js';
@@ -12,8 +13,16 @@ import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command }
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
 
+/**
+ * SQL whose result is more SQL, for values known only at run time (a
+ * sequence's value, the tables to count): the statements it prints run on a
+ * node in one transaction, or the query it prints runs on each place and the
+ * results are compared.
+ */
+export type SqlOutput = { kind: 'statements'; on: Where } | { kind: 'query'; on: Where[] };
+
 export type Step =
-  | { type: 'sql'; on: Where; sql: string; note?: string }
+  | { type: 'sql'; on: Where; sql: string; note?: string; output?: SqlOutput }
   | { type: 'replication'; on: 'source'; command: string; note?: string }
   | { type: 'command'; command: Command; note?: string }
   | { type: 'wait'; text: string; on?: Where; sql?: string };
@@ -68,7 +77,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
   const { plan, facts } = ctx;
   const r = spec.replication;
   const node = spec.node;
-  const lsn = fact(facts.anchor?.consistent_point, 'anchor consistent_point');
+  const lsn = fact(facts.anchor?.consistent_point, 'consistent_point');
   switch (spec.kind) {
     case 'create-publication':
       return {
@@ -87,14 +96,17 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             type: 'replication',
             on: 'source',
             command: renderSql('export-snapshot.repl.hbs', { anchor: anchorSlotName(plan, ctx.runId) }).trim(),
-            note: 'On a replication connection (psql "dbname=... replication=database"). Keep this session open and idle until the dump has finished: any further command on it ends the exported snapshot. Note consistent_point and snapshot_name.',
+            note: 'On a replication connection (psql "dbname=... replication=database"). Keep this session open and idle until the dump has finished: any further command on it ends the exported snapshot. Its consistent_point and snapshot_name are `<consistent_point>` and `<snapshot_name>` in the steps below.',
           },
         ],
         check: { text: 'The command returned consistent_point and snapshot_name; the temporary slot is listed in pg_replication_slots while the session is open.' },
       };
     case 'dump':
       return {
-        steps: [{ type: 'command', command: dumpCommand(plan, ctx.dumpDir, fact(facts.anchor?.snapshot, 'anchor snapshot_name')) }],
+        steps: [
+          { type: 'command', command: { program: 'mkdir', argv: ['-p', '-m', '0700', dirname(ctx.dumpDir)], env: {} }, note: 'The dump is a complete copy of the data: pg_dump creates its directory mode 0700, inside a parent only you may enter.' },
+          { type: 'command', command: dumpCommand(plan, ctx.dumpDir, fact(facts.anchor?.snapshot, 'snapshot_name')) },
+        ],
         check: { text: `pg_dump exited 0 and ${ctx.dumpDir}/toc.dat exists. Then close the anchor session.` },
       };
     case 'restore':
@@ -117,7 +129,11 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             note: "The stream then starts exactly at the anchor: what the dump holds is not applied twice, and nothing after it is missed.",
           },
         ],
-        check: { text: 'The origin stands at the anchor.', on: node, sql: `SELECT external_id, remote_lsn FROM pg_replication_origin_status WHERE external_id = '${fact(facts.origins?.[node!], "pg_' || oid || '")}';` },
+        check: {
+          text: `The subscription's origin stands at the anchor (remote_lsn \`${lsn}\`).`,
+          on: node,
+          sql: `SELECT s.subname, o.external_id, o.remote_lsn\n  FROM pg_subscription s\n  JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid\n WHERE s.subname = ${quoteLiteral(r!.subscription)};`,
+        },
       };
     case 'add-to-replication-set': {
       const n = plan.nodes.find((x) => x.name === node)!;
@@ -146,44 +162,53 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'catch-up':
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: 'SELECT pg_current_wal_insert_lsn();', note: 'The position to reach (L): the end of the last WAL record.' },
+          { type: 'sql', on: 'source', sql: CATCH_UP_TARGET, note: 'The position to reach, `<catch_up_lsn>` below: the end of the last WAL record.' },
           {
             type: 'wait',
-            text: `Until every slot's confirmed_flush_lsn reaches L (lag at most ${plan.catch_up.max_lag_bytes} bytes), for up to ${plan.catch_up.timeout_seconds} s.`,
+            text: `Repeat until every row shows lag_bytes ≤ ${plan.catch_up.max_lag_bytes}: every slot has confirmed \`<catch_up_lsn>\`. The tool gives up after ${plan.catch_up.timeout_seconds} s.`,
             on: 'source',
-            sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.caught_up_lsn, 'L') }),
+            sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.caught_up_lsn, 'catch_up_lsn') }),
           },
         ],
       };
     case 'cutover-ready':
       return {
-        steps: [{ type: 'wait', text: `Every subscription has a running apply worker and every slot is at most ${plan.cutover.max_lag_bytes} bytes behind.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: null }) }],
+        steps: [
+          { type: 'wait', text: `Repeat until every row shows active = t and lag_bytes ≤ ${plan.cutover.max_lag_bytes}; every subscription must have an apply worker (step "Enable subscription" shows how to look). Do not freeze otherwise.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: null }) },
+          ...plan.replication.flatMap((x): Step[] => [
+            { type: 'sql', on: x.node, sql: `SELECT subname, subsynccommit FROM pg_subscription WHERE subname = ${quoteLiteral(x.subscription)};`, note: 'Note subsynccommit: rolling back before the switch puts it back.' },
+            { type: 'sql', on: x.node, sql: renderSql('set-apply-sync.sql.hbs', { subscription: x.subscription, value: 'on' }), note: 'The node then confirms what it applied at once, not at its WAL writer\'s next wake-up: most of the freeze otherwise.' },
+          ]),
+        ],
       };
     case 'freeze-writes': {
       const steps: Step[] = [];
       if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, ctx.reveal, 'Freeze hook.'));
       if (plan.cutover.freeze !== 'hook') steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database: sourceDatabase(ctx) }), note: 'Every new session of the database is read-only; every other session of it is ended. Replication connections are not affected.' });
-      return { steps, check: { text: 'No other client session of the database remains.', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
+      return { steps, check: { text: 'No other client session of the database remains: run the step again until this shows 0 (a session told to end may still be on its way out, and may yet commit).', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
     }
     case 'drain':
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'After the freeze: the marker\'s position is F, after every frozen writer\'s last commit. Its synchronous commit flushes the WAL up to F at once, so the nodes receive it without waiting for the WAL writer; subscribers are sent nothing for it.' },
-          { type: 'wait', text: `Until every slot's confirmed_flush_lsn reaches F, for up to ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'F') }) },
+          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'After the freeze: the marker\'s position, `<frozen_lsn>` below, lies after every frozen writer\'s last commit. Its synchronous commit flushes the WAL up to it at once, so the nodes receive it without waiting for the WAL writer; subscribers are sent nothing for it.' },
+          { type: 'wait', text: `Repeat until every row shows lag_bytes ≤ 0: every node has applied \`<frozen_lsn>\`. The tool unfreezes and gives up after ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'frozen_lsn') }) },
         ],
       };
-    case 'sync-sequences': {
-      const s = plan.cutover.sequences;
-      const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+    case 'sync-sequences':
+      return describeSequences(plan, node!);
+    case 'quick-check':
+      if (plan.cutover.check === 'full') return { steps: [{ type: 'wait', text: `migrate verify for ${node} against the frozen source.` }] };
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'last_value NULL with a sequence never used is fine; NULL because the role may not read it is an error.' },
-          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the source's value plus the gap.` : strategy === 'copy' ? "setval(sequence, source last_value + gap, true)." : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
+          {
+            type: 'sql',
+            on: 'source',
+            sql: renderSql('count-query.sql.hbs', { publication: plan.replication.find((x) => x.node === node)!.publication }),
+            output: { kind: 'query', on: ['source', node!] },
+            note: `Every table's row count on ${node} must equal the frozen source's; otherwise roll back (below) and run migrate verify.`,
+          },
         ],
       };
-    }
-    case 'quick-check':
-      return { steps: [{ type: 'wait', text: plan.cutover.check === 'full' ? `migrate verify for ${node} against the frozen source.` : `Row count of every replicated table on ${node} equals the frozen source's.` }] };
     case 'switch':
       return { steps: plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, ctx.reveal, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' }] };
     case 'drop-subscription':
@@ -207,6 +232,33 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
 }
 
 /** A hook's step: run hooks keep their ${VAR} references for the shell; SQL is shown as written and run expanded. */
+const CATCH_UP_TARGET = 'SELECT pg_current_wal_insert_lsn()::text AS catch_up_lsn;';
+
+function describeSequences(plan: ResolvedPlan, node: string): TaskDescription {
+  const s = plan.cutover.sequences;
+  const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+  const schemas = plan.publish.schemas || plan.publish.tables ? replicatedSchemas(plan) : null;
+  const index = plan.nodes.findIndex((n) => n.name === node);
+  const why =
+    strategy === 'interleave'
+      ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and starts at this node's offset, past the source's value plus the gap: no two nodes hand out the same value.`
+      : strategy === 'copy'
+        ? 'Each sequence is set to the source\'s value plus the gap.'
+        : 'Every sequence becomes a snowflake sequence.';
+  return {
+    steps: [
+      {
+        type: 'sql',
+        on: 'source',
+        sql: renderSql('sequence-statements.sql.hbs', { node, strategy, gap: String(s.gap), index, count: plan.nodes.length, schemas }),
+        output: { kind: 'statements', on: node },
+        note: `${why} last_value is NULL both for a sequence never used and for one the role may not read: check has_sequence_privilege first, or a sequence is reset.`,
+      },
+    ],
+    check: { text: 'The sequences have their new settings.', on: node, sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences ORDER BY 1, 2;' },
+  };
+}
+
 function actionStep(a: { run?: string; sql?: string; on?: string }, reveal: boolean, note?: string): Step {
   if (a.run) return { type: 'command', command: hookCommand(a.run), note };
   return { type: 'sql', on: a.on ?? 'source', sql: reveal ? a.sql! : sqlAsWritten(a)!, note };

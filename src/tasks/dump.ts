@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { ANCHOR } from './export-snapshot.js';
 import { OperationError } from '../errors.js';
@@ -19,8 +19,10 @@ export const dump: TaskRunner = async (ctx) => {
     // A dump cut off earlier is incomplete: it is retaken whole at the new anchor.
     rmSync(ctx.dumpDir, { recursive: true, force: true });
   }
-  const step = ctx.describe().steps[0];
-  if (step.type !== 'command') throw new Error('dump step is not a command');
+  // The runbook's mkdir, done here without a shell.
+  mkdirSync(dirname(ctx.dumpDir), { recursive: true, mode: 0o700 });
+  const step = ctx.describe().steps.find((x) => x.type === 'command' && basename(x.command.program) === 'pg_dump');
+  if (step?.type !== 'command') throw new Error('dump step is not a command');
   const r = await ctx.run(step.command, 'pg_dump');
   if (r.exitCode !== 0) {
     throw new OperationError(`pg_dump exited ${r.exitCode}: ${r.tail.filter((l) => /error|fatal/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, 'pg_dump.log')}`);

@@ -7,6 +7,7 @@ import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/tear
 import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource } from '../tasks/unfreeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
+import { removeDumpDirectory } from '../engine/dump-dir.js';
 
 /**
  * `migrate abort PLAN`: removes everything the migration created, so that the
@@ -51,6 +52,10 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
       }
     }
     if (failures.length === 0) {
+      // After --drop-data, which reads the dump's list of objects.
+      const dump = removeDumpDirectory(planDumpDir(loaded, state));
+      if (dump && 'removed' in dump) removed.push(dump.removed);
+      else if (dump) err(`${dump.kept}\n`);
       journal?.remove();
       if (journal) removed.push(`the journal ${Journal.file(state)}`);
     }

@@ -1,4 +1,5 @@
-import { loadPlan } from '../plan/load.js';
+import { loadPlan, stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
+import { removeDumpDirectory } from '../engine/dump-dir.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
 import { unfreezeSource, restoreApplySync } from '../tasks/unfreeze.js';
@@ -51,6 +52,9 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       report.cutover = cutover;
       if (report.status === 'succeeded' && report.outcome === 'completed') {
         out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the freeze to the switch). The source stays read-only.\n`);
+        // The data lives on the nodes now; a copy of it lying around is only a risk.
+        const removed = removeDumpDirectory(planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
+        if (removed) out(`${'removed' in removed ? `removed ${removed.removed}` : removed.kept}\n`);
       }
     },
     nextSteps: () =>

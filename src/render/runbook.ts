@@ -6,6 +6,7 @@ import { redactConninfo } from '../plan/conninfo.js';
 import { describeTask, sourceDatabase, type DescribeContext } from './describe.js';
 import { stepBody, stepHeading, stepText } from './steps.js';
 import { renderSql, renderTemplate } from './templates.js';
+import { shellQuote } from './shell.js';
 
 const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   apply: {
@@ -93,6 +94,20 @@ const PREREQ_SOURCE = `SELECT current_setting('wal_level') AS wal_level,
 
 const PREREQ_NODE = "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'snowflake');";
 
+/** Not a task of the graph: `migrate cutover` removes the dump once all of them have succeeded. */
+function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
+  const last = tasks.filter((t) => !tasks.some((x) => x.deps.includes(t.id)));
+  return {
+    number,
+    id: 'remove-dump',
+    title: 'Remove the dump',
+    deps: last.map((t) => `\`${t.id}\``).join(', '),
+    parallel: '',
+    blocks: [{ heading: "Shell, in the plan's directory", body: { lang: 'sh', text: `rm -rf ${shellQuote(dumpDir)}` }, note: 'The dump is a complete copy of the source\'s data, and the data is on the nodes now. `migrate cutover` removes it once every step has succeeded (and `migrate abort` does too).' }],
+    check: null,
+  };
+}
+
 export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'plan' | 'reveal'> & { file: string }): string {
   let number = 0;
   const stages = (['apply', 'cutover'] as Stage[]).map((stage) => {
@@ -117,6 +132,7 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
       }),
     };
   });
+  stages[1].steps.push(removeDumpStep(++number, ctx.dumpDir, buildGraph(plan, 'cutover').tasks));
   const published = plan.publish.tables ? `tables ${plan.publish.tables.join(', ')}` : plan.publish.schemas ? `schemas ${plan.publish.schemas.join(', ')}` : 'all tables';
   return renderTemplate('runbook.md.hbs', {
     name: plan.name,

@@ -1,13 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { isDumpDirectory, restrictDumpDirectory } from '../engine/dump-dir.js';
 import { basename, dirname, join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { ANCHOR } from './export-snapshot.js';
 import { OperationError } from '../errors.js';
-
-/** A directory holding only what pg_dump -Fd writes (or nothing) may be replaced; anything else is the user's. */
-function isDumpDirectory(dir: string): boolean {
-  return readdirSync(dir).every((f) => f === 'toc.dat' || /^\d+\.dat(\.gz|\.lz4|\.zst)?$/.test(f) || f === 'blobs.toc' || /^blob_\d+\.dat/.test(f));
-}
 
 export const dump: TaskRunner = async (ctx) => {
   const anchor = ctx.shared.get(ANCHOR);
@@ -27,6 +23,8 @@ export const dump: TaskRunner = async (ctx) => {
   if (r.exitCode !== 0) {
     throw new OperationError(`pg_dump exited ${r.exitCode}: ${r.tail.filter((l) => /error|fatal/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, 'pg_dump.log')}`);
   }
+  // pg_dump makes it 0700 itself; made sure of, as it holds all the data.
+  restrictDumpDirectory(ctx.dumpDir);
   // The snapshot has served its purpose; closing the connection drops the temporary slot.
   await anchor.close();
   ctx.shared.delete(ANCHOR);

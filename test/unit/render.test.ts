@@ -275,9 +275,10 @@ describe('the runbook', () => {
     expect(md).toContain('## Part 2: cutover (`migrate cutover`)');
   });
 
-  it('numbers every task of both stages, once, in order', () => {
+  it('numbers every task of both stages, once, in order, then the removal of the dump', () => {
     const numbers = [...md.matchAll(/^### (\d+)\. /gm)].map((m) => Number(m[1]));
-    const total = buildGraph(example, 'apply').tasks.length + buildGraph(example, 'cutover').tasks.length;
+    const total = buildGraph(example, 'apply').tasks.length + buildGraph(example, 'cutover').tasks.length + 1;
+    expect(md).toContain(`### ${total}. Remove the dump`);
     expect(numbers).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(md).toContain('### 1. Create publication pgedge_pub_1 on the source');
     expect(md).toMatch(/### 7\. Restore the dump onto n1\n\n<sub>task `restore:n1` · after `dump` · may run at the same time as `restore:n2`<\/sub>/);

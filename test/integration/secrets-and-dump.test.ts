@@ -1,9 +1,9 @@
-// Secrets in hooks: a hook may use ${VAR} for a secret, yet no output, file
+// Secrets in hooks, and the dump (a copy of all the data): a hook may use ${VAR} for a secret, yet no output, file
 // or other process's command line may ever hold it. The shell gets the value
 // from its environment; `plan` and `runbook` show the hook as written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, type Cluster } from '../harness/index.js';
 import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, type CliResult } from './support.js';
@@ -91,12 +91,19 @@ describe('secrets in hooks', () => {
     expect(readFileSync(join(dir, 'runbook.md'), 'utf8')).toContain('printf %s "${N1_PASSWORD}" | md5sum > switch-got.txt');
     outputs.push(shown, runbook, await runCli(['validate', file], { cwd: dir, env: allEnv }));
 
+    const dump = join(dir, '.migrate', name, 'dump');
+    let dumpMode = 0;
     const { result, seen, shells } = await watchCommandLines(source.password, async () => {
       const apply = await runCli(['apply', file], { cwd: dir, env: allEnv });
+      dumpMode = statSync(dump).mode & 0o777;
       const cutover = await runCli(['cutover', file], { cwd: dir, env: allEnv });
       return [apply, cutover];
     });
     for (const r of result) expect(r.code, r.stdout + r.stderr).toBe(0);
+    // The dump, a complete copy of the data: only its owner may read it, and it is gone once the cutover is done.
+    expect(dumpMode).toBe(0o700);
+    expect(result[1].stdout).toContain(`removed the dump directory .migrate/${name}/dump (a complete copy of the source's data)`);
+    expect(existsSync(dump)).toBe(false);
     outputs.push(...result);
     // The hook's shell was seen while it ran, holding the reference, not the value.
     expect(shells.some((s) => s.includes('"${SOURCE_PASSWORD}"'))).toBe(true);
@@ -111,4 +118,19 @@ describe('secrets in hooks', () => {
       for (const f of filesUnder(dir)) expect(readFileSync(f, 'latin1'), f).not.toContain(secret);
     }
   }, 120_000);
+
+  it('abort removes the dump directory and says where it was', async () => {
+    const name = 'abort-dump';
+    const db = 'abort_dump';
+    await Promise.all([source, n1].map((c) => c.createDatabase(db)));
+    await source.exec(SAMPLE_SCHEMA, db);
+    const dir = tempDir(name);
+    const { file, env } = writePlan(dir, { name, source, nodes: [n1], db });
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    expect(existsSync(join(dir, '.migrate', name, 'dump', 'toc.dat'))).toBe(true);
+    const r = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`removed the dump directory .migrate/${name}/dump (a complete copy of the source's data)`);
+    expect(existsSync(join(dir, '.migrate', name, 'dump'))).toBe(false);
+  }, 90_000);
 });

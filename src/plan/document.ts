@@ -14,6 +14,7 @@ export class PlanDocument {
   readonly problems: Problem[] = [];
   /** Values left as written because a reference in them failed: already reported, so nothing else is said about them. */
   private readonly unresolved = new Set<YamlNode>();
+  private readonly quiet: Path[] = [];
 
   constructor(
     readonly file: string,
@@ -118,8 +119,14 @@ export class PlanDocument {
     return { line: 1, col: 1 };
   }
 
+  /** From now on, problems at or under these paths are not reported: the schema has said what is wrong there. */
+  quietUnder(paths: Path[]): void {
+    this.quiet.push(...paths);
+  }
+
   problem(path: Path, message: string, opts: { key?: boolean; severity?: 'error' | 'warning' } = {}): void {
     if (!opts.key && path.length && this.unresolved.has(this.doc.getIn(path, true) as YamlNode)) return;
+    if (this.quiet.some((q) => q.every((k, i) => path[i] === k))) return;
     const { line, col } = this.locate(path, opts);
     this.problems.push({ file: this.file, line, col, message, severity: opts.severity ?? 'error' });
   }

@@ -3,6 +3,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError, EXIT } from './exit.js';
 
+// `migrate --help | head -1`: a reader that has gone is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
+
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
 

@@ -28,7 +28,15 @@ export function validatePlanText(text: string, file: string, env: Record<string,
   const doc = new PlanDocument(file, text);
   if (!doc.parsed) return { problems: doc.problems.sort(byPosition) };
   const written = doc.interpolateEnv(env);
-  const data = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // yaml refuses a document whose aliases would expand beyond its bound (an "alias bomb").
+    if (!/alias/i.test((e as Error).message)) throw e;
+    doc.problem([], `YAML: too many aliases (${(e as Error).message}): a plan needs no more than a handful`);
+    return { problems: doc.problems };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     const what = data === null || data === undefined ? 'the plan is empty' : Array.isArray(data) ? 'the plan is a list' : 'the plan is a single value';
     doc.problem([], `${what}: a plan is a YAML mapping (version, name, source, nodes, replication...)`);

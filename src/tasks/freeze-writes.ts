@@ -17,6 +17,7 @@ export const freezeWrites: TaskRunner = async (ctx) => {
       const r = await ctx.run(step.command, 'freeze-hook', { cwd: ctx.loaded.dir });
       if (r.exitCode !== 0) throw new OperationError(`freeze_hook exited ${r.exitCode}: ${r.tail.slice(-3).join(' | ')}`);
     } else if (step.type === 'sql' && step.on === 'source' && /default_transaction_read_only/.test(step.sql)) {
+      ctx.sqlRan('source', step.sql);
       ended = await freeze(source, step.sql);
     } else if (step.type === 'sql') {
       await runSqlStep(ctx, step);

@@ -47,19 +47,59 @@ function differencesText(t: TableResult): string {
   return [...shown, ...busy].join('; ');
 }
 
-function table(header: string[], rows: string[][]): string {
+/** The table fits a terminal of this width; a cell cut to fit ends in "…", and --json has it whole. */
+export const TABLE_WIDTH = 100;
+// Columns that give way, widest first, when the table is too wide: the table name, the status, the ranges.
+const SHRINKABLE = [0, 3, 4];
+const MIN_WIDTH = 12;
+
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+function table(header: string[], rows: string[][]): { text: string; cut: boolean } {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
-  return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
+  const total = () => 2 + widths.reduce((a, w) => a + w, 0) + 2 * (widths.length - 1);
+  while (total() > TABLE_WIDTH) {
+    const i = SHRINKABLE.filter((j) => widths[j] > Math.max(MIN_WIDTH, header[j].length)).sort((a, b) => widths[b] - widths[a])[0];
+    if (i === undefined) break;
+    widths[i]--;
+  }
+  let wasCut = false;
+  const line = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => {
+        const shown = cut(c, widths[i]);
+        if (shown !== c) wasCut = true;
+        return shown.padEnd(widths[i]);
+      })
+      .join('  ')
+      .trimEnd() +
+    '\n';
+  const text = line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
+  return { text, cut: wasCut };
+}
+
+/** "equal", or honestly "equal (2 ranges busy, re-checked 8 times)" when some ranges could not be confirmed. */
+function nodeVerdict(n: NodeResult): string {
+  if (n.error) return `ERROR: ${n.error}`;
+  if (!n.equal) return 'DIFFERS';
+  const busy = n.tables.reduce((x, t) => x + t.busy.length, 0);
+  if (!busy) return 'equal';
+  const rechecks = n.tables.reduce((x, t) => x + t.rechecks, 0);
+  return `equal (${busy} range${busy === 1 ? '' : 's'} busy, re-checked ${rechecks} time${rechecks === 1 ? '' : 's'})`;
 }
 
 export function formatNode(n: NodeResult): string {
-  let s = `${n.node}: ${n.error ? `ERROR: ${n.error}` : n.equal ? 'equal' : 'DIFFERS'} (publication ${n.publication}, ${n.tables.length} table${n.tables.length === 1 ? '' : 's'})\n`;
+  let s = `${n.node}: ${nodeVerdict(n)} (publication ${n.publication}, ${n.tables.length} table${n.tables.length === 1 ? '' : 's'})\n`;
   if (!n.tables.length || (n.error && n.tables.every((t) => t.rows_source === null))) return s;
-  s += table(
+  const t = table(
     ['table', 'rows', 'ranges', 'status', 'differing key ranges'],
     n.tables.map((t) => [t.table, rowsText(t), t.compared === 'whole table' ? 'whole' : String(t.ranges), statusText(t), differencesText(t)]),
   );
+  s += t.text;
+  if (t.cut) s += `  (cells ending in … are cut to fit ${TABLE_WIDTH} columns; \`migrate verify --json\` has them whole)\n`;
   return s;
 }
 

@@ -64,6 +64,26 @@ describe('output a person reads', () => {
     expect(r.stdout + r.stderr).toContain('PGPASSWORD, ~/.pgpass (or PGPASSFILE), or in the DSN');
   });
 
+  it('status: what could not be read is unknown, and the errors are below the table', async () => {
+    const dir = tempDir('status-layout');
+    const gone = { ...n1, port: 1, password: 'unused' } as Cluster; // nothing listens on port 1
+    const nodeDown = writePlan(dir, { name: 'node-down', source, nodes: [gone], db: 'postgres' });
+    const r = await runCli(['status', nodeDown.file], { cwd: dir, env: nodeDown.env });
+    expect(r.code).toBe(1);
+    const [header, , row, ...rest] = r.stdout.split('\n').slice(2);
+    expect(header).toMatch(/^node\s+subscription\s+enabled/);
+    expect(row).toMatch(/^n1\s+node_down_sub1 \(unknown\)\s+unknown\s+unknown\s+unknown\s+unknown\s/);
+    expect(row.length).toBeLessThan(120);
+    expect(rest.join('\n')).toMatch(/\nerror: n1: cannot connect to node n1 \(127\.0\.0\.1:1\/postgres\)/);
+
+    const sourceDown = writePlan(dir, { name: 'source-down', source: { ...source, port: 1 } as Cluster, nodes: [n1], db: 'postgres' });
+    const s = await runCli(['status', sourceDown.file], { cwd: dir, env: sourceDown.env });
+    expect(s.code).toBe(1);
+    expect(s.stdout).toContain('source_down_slot1 (unknown)');
+    expect(s.stdout).not.toContain('source_down_slot1 (missing)');
+    expect(s.stdout).toMatch(/\nerror: source: cannot connect to the source/);
+  });
+
   it('the report shows a hook that failed with continue_on_error as "failed, continued", and lists the SQL hooks and sequence values set', async () => {
     const name = 'report-lists';
     const db = 'report_lists';

@@ -93,6 +93,7 @@ program
   .description('freeze writes on the source, wait for every node, set sequences, check, switch, then drop the replication objects; reports the write downtime')
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
+  .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./cutover.js')).cutoverCommand(file, opts, out, err);
   });
@@ -103,6 +104,7 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('--drop-data', 'also drop the restored objects on the nodes (only when asked)')
+  .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
   });

@@ -3,6 +3,7 @@
 // to, and the report's list of what changed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, type Cluster } from '../harness/index.js';
@@ -82,6 +83,31 @@ describe('output a person reads', () => {
     expect(s.stdout).toContain('source_down_slot1 (unknown)');
     expect(s.stdout).not.toContain('source_down_slot1 (missing)');
     expect(s.stdout).toMatch(/\nerror: source: cannot connect to the source/);
+  });
+
+  it('cutover and abort ask in a terminal, showing what they will do; --yes, or no terminal, does not ask', async () => {
+    const dir = tempDir('confirm');
+    const { file, env } = writePlan(dir, { name: 'confirm', source, nodes: [n1], db: 'postgres' });
+    const { CI: _ci, GITHUB_ACTIONS: _gh, ...noCi } = process.env;
+    // `script` gives the command a terminal; the answer comes through it.
+    const inTerminal = (args: string[], answer: string) =>
+      execa('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: answer, env: { ...noCi, ...env }, reject: false, timeout: 60_000 });
+    const cutover = await inTerminal(['cutover', file], 'n\n');
+    expect(cutover.stdout).toContain(`migrate cutover ${file} will:`);
+    expect(cutover.stdout).toMatch(/freeze writes on the source: postgres read-only, every other session of it ended/);
+    expect(cutover.stdout).toContain('Cut over now? [y/N]');
+    expect(cutover.stdout).toContain('Not cut over: nothing was changed.');
+    expect(cutover.exitCode).toBe(1);
+    const abort = await inTerminal(['abort', file], 'n\n');
+    expect(abort.stdout).toContain('subscription confirm_sub1 on n1, slot confirm_slot1 and publication confirm_pub1 on the source');
+    expect(abort.stdout).toContain('Not aborted: nothing was changed.');
+    expect(abort.exitCode).toBe(1);
+    const yes = await inTerminal(['abort', file, '--yes'], '');
+    expect(yes.stdout).not.toContain('[y/N]');
+    expect(yes.exitCode, yes.stdout).toBe(0);
+    const piped = await runCli(['abort', file], { cwd: dir, env });
+    expect(piped.stdout).not.toContain('[y/N]');
+    expect(piped.code).toBe(0);
   });
 
   it('the report shows a hook that failed with continue_on_error as "failed, continued", and lists the SQL hooks and sequence values set', async () => {

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { ANCHOR } from './export-snapshot.js';
 import { OperationError } from '../errors.js';
+import { watchCopies } from './copy-progress.js';
 
 export const dump: TaskRunner = async (ctx) => {
   const anchor = ctx.shared.get(ANCHOR);
@@ -19,7 +20,8 @@ export const dump: TaskRunner = async (ctx) => {
   mkdirSync(dirname(ctx.dumpDir), { recursive: true, mode: 0o700 });
   const step = ctx.describe().steps.find((x) => x.type === 'command' && basename(x.command.program) === 'pg_dump');
   if (step?.type !== 'command') throw new Error('dump step is not a command');
-  const r = await ctx.run(step.command, 'pg_dump');
+  const stopWatching = watchCopies(ctx, 'source');
+  const r = await ctx.run(step.command, 'pg_dump').finally(stopWatching);
   if (r.exitCode !== 0) {
     throw new OperationError(`pg_dump exited ${r.exitCode}: ${r.tail.filter((l) => /error|fatal/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, 'pg_dump.log')}`);
   }

@@ -7,16 +7,31 @@ import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/tear
 import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
+import { removeDumpDirectory } from '../engine/dump-directory.js';
+import { confirm, mayAsk } from './confirm.js';
 
 /**
  * `migrate abort PLAN`: removes everything the migration created, so that the
  * source is as it was before apply. Goes on past a failure (an unreachable
  * node) and says loudly what it could not remove. Idempotent.
  */
-export async function abortCommand(file: string, opts: { stateDir?: string; dropData?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function abortCommand(file: string, opts: { stateDir?: string; dropData?: boolean; yes?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const loaded = loadPlan(file);
   const { plan } = loaded;
   const state = planStateDir(loaded, opts.stateDir);
+  if (mayAsk(opts)) {
+    out(`migrate abort ${file} will remove, where they exist:\n`);
+    const what = [
+      ...plan.replication.map((r) => `subscription ${r.subscription} on ${r.node}, slot ${r.slot} and publication ${r.publication} on the source`),
+      'a write freeze on the source left by a cutover that did not switch',
+      ...(opts.dropData ? [`on ${plan.nodes.map((n) => n.name).join(', ')}: every object the restore created, and its data`] : []),
+      `the dump directory and the journal under ${state}`,
+    ];
+    if (!(await confirm(what, 'Abort the migration?', out))) {
+      err('Not aborted: nothing was changed.\n');
+      return 1;
+    }
+  }
   const redactor = redactorFor(loaded);
   const lock = acquireLock(state, 'abort', plan.name);
   const removed: string[] = [];
@@ -53,6 +68,10 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
       }
     }
     if (failures.length === 0) {
+      // After --drop-data, which reads the dump's list of objects.
+      const dump = removeDumpDirectory(planDumpDir(loaded, state));
+      if (dump && 'removed' in dump) removed.push(dump.removed);
+      else if (dump) err(`${dump.kept}\n`);
       journal?.remove();
       if (journal) removed.push(`the journal ${Journal.file(state)}`);
     }

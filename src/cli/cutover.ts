@@ -1,12 +1,37 @@
-import { loadPlan } from '../plan/load.js';
+import { loadPlan, stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
+import { removeDumpDirectory } from '../engine/dump-directory.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
 import { unfreezeSource, restoreApplySync, reopenAfterSwitch } from '../tasks/unfreeze.js';
+import { confirm, mayAsk } from './confirm.js';
+import { sequenceStrategy } from '../tasks/sync-sequences.js';
+import { parseConninfo } from '../plan/conninfo.js';
+import type { ResolvedPlan } from '../plan/plan.js';
+
+/** What the cutover is about to do, for the operator to confirm. */
+function cutoverActions(plan: ResolvedPlan): string[] {
+  const nodes = plan.nodes.map((n) => n.name).join(', ');
+  const db = parseConninfo(plan.source.dsn).dbname ?? 'the source database';
+  return [
+    `check that ${nodes} stream and are at most ${plan.cutover.max_lag_bytes} bytes behind`,
+    plan.cutover.freeze === 'hook' ? 'freeze writes on the source with freeze_hook' : `freeze writes on the source: ${db} closed to new connections and read-only, every other session of it ended`,
+    `wait until ${nodes} have applied everything, set their sequences (${sequenceStrategy(plan)}), compare ${plan.cutover.check === 'full' ? 'every row' : 'row counts'} with the frozen source`,
+    plan.cutover.switch_hook ? 'run switch_hook: from then on writes go to the nodes' : 'switch: redirect the application to the nodes yourself (no switch_hook)',
+    'drop the subscriptions, slots and publications, analyze the nodes, remove the dump; the source stays read-only',
+  ];
+}
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
-export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function cutoverCommand(file: string, opts: { stateDir?: string; yes?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const loaded = loadPlan(file);
   for (const w of loaded.warnings) err(formatProblem(w) + '\n');
+  if (mayAsk(opts)) {
+    out(`migrate cutover ${file} will:\n`);
+    if (!(await confirm(cutoverActions(loaded.plan), 'Cut over now?', out))) {
+      err('Not cut over: nothing was changed.\n');
+      return 1;
+    }
+  }
   let unfrozeAfterFailure: string[] = [];
   // The first freeze of a cutover started over, kept for the report once a failure has ended the downtime.
   let downtimeSince: string | undefined;
@@ -72,6 +97,9 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       if (report.status === 'succeeded' && report.outcome === 'completed') {
         out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the ${cutover.freeze_attempts > 1 ? `first of ${cutover.freeze_attempts} freezes` : 'freeze'} to the switch). The source stays read-only.\n`);
         if (cutover.downtime_note && !loaded.plan.cutover.switch_hook) out(`${cutover.downtime_note}\n`);
+        // The data lives on the nodes now; a copy of it lying around is only a risk.
+        const removed = removeDumpDirectory(planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
+        if (removed) out(`${'removed' in removed ? `removed ${removed.removed}` : removed.kept}\n`);
       }
     },
     nextSteps: () =>

@@ -3,6 +3,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError, EXIT } from './exit.js';
 
+// `migrate --help | head -1`: a reader that has gone is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw e;
+  });
+}
+
 const out = (s: string) => void process.stdout.write(s);
 const err = (s: string) => void process.stderr.write(s);
 
@@ -122,6 +130,7 @@ program
   .description('freeze writes on the source, wait for every node, set sequences, check, switch, then drop the replication objects; reports the write downtime')
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
+  .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./cutover.js')).cutoverCommand(file, opts, out, err);
   });
@@ -132,6 +141,7 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('--drop-data', 'also drop the restored objects on the nodes (only when asked)')
+  .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
   });

@@ -61,30 +61,40 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const healthy = streaming && covered && !coverage.some((c) => c.error);
   if (opts.json) {
     out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, coverage }, null, 2) + '\n');
-    return healthy ? 0 : 1;
+    return healthy && !frozen ? 0 : 1;
   }
-  out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
+  out(`Plan ${plan.name}\n\n`);
+  // What could not be read is "unknown", never "missing" or "no": errors are said once, below the table.
+  const U = 'unknown';
   const header = ['node', 'subscription', 'enabled', 'worker', 'received', 'applied', 'lag', 'lag time', 'slot', 'slot WAL held'];
-  const rows = nodes.map((n) => [
-    n.node,
-    n.error ? `error: ${n.error}` : n.state?.exists ? n.subscription : `${n.subscription} (missing)`,
-    n.state?.enabled ? 'yes' : 'no',
-    n.state?.worker_pid ? `pid ${n.state.worker_pid}` : 'none',
-    n.state?.received_lsn ?? '-',
-    n.state?.latest_end_lsn ?? '-',
-    formatBytes(n.slot_state?.lag_bytes ?? null),
-    n.lag_seconds === null ? '-' : `${n.lag_seconds.toFixed(1)} s`,
-    n.slot_state ? `${n.slot}${n.slot_state.active ? '' : ' (inactive)'}` : `${n.slot} (missing)`,
-    formatBytes(n.slot_state?.retained_bytes ?? null),
-  ]);
+  const rows = nodes.map((n) => {
+    const sub = n.error ? undefined : n.state;
+    const slot = sourceError ? undefined : n.slot_state;
+    return [
+      n.node,
+      n.error ? `${n.subscription} (${U})` : sub?.exists ? n.subscription : `${n.subscription} (missing)`,
+      !sub ? U : sub.enabled ? 'yes' : 'no',
+      !sub ? U : sub.worker_pid ? `pid ${sub.worker_pid}` : 'none',
+      !sub ? U : (sub.received_lsn ?? '-'),
+      !sub ? U : (sub.latest_end_lsn ?? '-'),
+      sourceError ? U : formatBytes(slot?.lag_bytes ?? null),
+      n.lag_seconds === null ? (n.error ? U : '-') : `${n.lag_seconds.toFixed(1)} s`,
+      sourceError ? `${n.slot} (${U})` : slot ? `${n.slot}${slot.active ? '' : ' (inactive)'}` : `${n.slot} (missing)`,
+      sourceError ? U : formatBytes(slot?.retained_bytes ?? null),
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
   out(line(header));
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) out(line(r));
-  out(`\n${streaming ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}${covered ? '' : ' Not every published table reaches the nodes (below).'}\n`);
+  const errors = [...(sourceError ? [`source: ${sourceError}`] : []), ...nodes.filter((n) => n.error).map((n) => `${n.node}: ${n.error}`)];
+  if (errors.length) out(`\n${errors.map((e) => `error: ${e}`).join('\n')}\n`);
+  const streamLine = streaming ? 'Every node is streaming.' : errors.length ? 'Not every node could be read, or not every node is streaming (see above).' : 'Not every node is streaming (see above).';
+  out(`\n${streamLine}${covered ? '' : ' Not every published table reaches the nodes (below).'}\n`);
   for (const c of coverage.filter((x) => x.error)) out(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`);
   if (!covered) out(`\n${formatCoverage(coverage)}`);
   if (frozenNote) out(`\n${frozenNote}\n`);
-  return healthy ? 0 : 1;
+  // A frozen source is never a healthy state to report: the application cannot write.
+  return healthy && !frozen ? 0 : 1;
 }

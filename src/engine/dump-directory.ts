@@ -1,8 +1,11 @@
-// The dump directory: what may be found there, and how it is cleared for a
-// dump taken again. A directory is emptied, never removed: it may be a mount
-// point (rmdir fails with EBUSY) or sit in a directory apply may not write.
-import { accessSync, constants, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// The dump directory: what may be found there, how it is cleared for a dump
+// taken again, and its removal. It is a complete copy of the source's data:
+// created for nobody but its owner, and removed as soon as nothing needs it
+// any more (a finished cutover, an abort), saying where it was. A directory is
+// emptied before it is removed, and kept when removing fails: it may be a
+// mount point (rmdir fails with EBUSY) or sit in a directory apply may not write.
+import { accessSync, chmodSync, constants, existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 
 /** What pg_dump -Fd writes into its directory. */
 function isDumpFile(f: string): boolean {
@@ -46,4 +49,23 @@ export function dumpDirectoryProblem(dir: string): { found: string; fix: string 
   if (!statSync(parent).isDirectory()) return { found: `${parent}, where ${dir} would be created, is a file`, fix };
   const why = writable(parent);
   return why ? { found: `${dir} cannot be created: ${parent} is not writable here (${why})`, fix } : undefined;
+}
+
+export function restrictDumpDirectory(dir: string): void {
+  if (existsSync(dir)) chmodSync(dir, 0o700);
+}
+
+/** Removes the dump; says what was removed, or why it was kept. Nothing when there was none. */
+export function removeDumpDirectory(dir: string): { removed: string } | { kept: string } | undefined {
+  if (!existsSync(dir)) return undefined;
+  const shown = relative(process.cwd(), dir) || dir;
+  if (!isDumpDirectory(dir)) return { kept: `kept ${shown}: it holds files pg_dump did not write` };
+  emptyDumpDirectory(dir);
+  try {
+    rmdirSync(dir);
+  } catch {
+    // A mount point, or a parent apply may not write: emptied is what matters.
+    return { removed: `the contents of the dump directory ${shown} (a complete copy of the source's data); the directory itself stays` };
+  }
+  return { removed: `the dump directory ${shown} (a complete copy of the source's data)` };
 }

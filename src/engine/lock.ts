@@ -4,7 +4,7 @@
 import { openSync, writeSync, closeSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { LockHeldError } from '../errors.js';
+import { LockHeldError, UsageError } from '../errors.js';
 
 interface LockInfo {
   pid: number;
@@ -29,7 +29,15 @@ function alive(pid: number): boolean {
 }
 
 export function acquireLock(stateDir: string, command: string, planName: string): HeldLock {
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new UsageError(`the state directory ${stateDir} is a file, or lies under one: it must be a directory`, 'Point state_dir in the plan (or --state-dir, MIGRATE_STATE_DIR) at a directory; nothing was changed.');
+    }
+    throw e;
+  }
   const path = join(stateDir, 'lock');
   const me: LockInfo = { pid: process.pid, host: hostname(), command, started_at: new Date().toISOString() };
   let takenOver: LockInfo | undefined;

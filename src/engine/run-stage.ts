@@ -209,7 +209,7 @@ function sourceSessions(env: RunTaskEnv): SourceSessions {
   return held;
 }
 
-async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
+async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string; continued?: boolean }> {
   const runner = RUNNERS[spec.kind];
   if (!runner) throw new Error(`no runner for task kind ${spec.kind}`);
   const { loaded, journal, redactor, signal } = env;
@@ -287,6 +287,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
         journal.childEnded(spec.id);
       }
     },
+    sqlRan: (where, sql) => env.commands.push({ task: spec.id, command: redactor.redact(`SQL on ${where}: ${sql.trim().replace(/\s*\n\s*/g, ' ')}`) }),
     sleep: (ms) =>
       new Promise((resolve) => {
         // Polls sleep thousands of times: each must take its abort listener away again.

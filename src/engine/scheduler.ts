@@ -61,7 +61,7 @@ export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise
       }
       // listr2 starts every task of a concurrent list at once; in a terminal
       // the ones still waiting say what for.
-      const pending = new Set(spec.deps.filter((d) => records.get(d)!.status !== 'succeeded' && records.get(d)!.status !== 'already-done'));
+      const pending = new Set(spec.deps.filter((d) => !['succeeded', 'already-done', 'failed-continued'].includes(records.get(d)!.status)));
       const showWaiting = () => {
         if (!plain && pending.size) task.output = `waiting for ${[...pending].join(', ')}`;
       };
@@ -99,7 +99,7 @@ export async function runGraph(graph: TaskGraph, hooks: SchedulerHooks): Promise
       };
       try {
         const outcome = await hooks.run(spec, progress);
-        rec.status = 'succeeded';
+        rec.status = outcome.continued ? 'failed-continued' : 'succeeded';
         rec.summary = outcome.summary && hooks.redact(outcome.summary);
         if (rec.summary) task.title = `[${spec.id}] ${spec.title}: ${rec.summary}`;
         plain?.done(spec.id, rec.summary, Date.now() - started);

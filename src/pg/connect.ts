@@ -47,6 +47,10 @@ export async function connect(dsn: string, label: string, extra: Partial<pg.Clie
     await client.connect();
   } catch (e) {
     await client.end().catch(() => undefined);
+    // node-postgres's words when the server wants a password and none was found: SASL: SCRAM-SERVER-FIRST-MESSAGE: ...
+    if (/password must be a string|no password was provided|password authentication.*no password/i.test((e as Error).message)) {
+      throw new OperationError(`cannot connect to ${label} (${describeEndpoint(dsn)}): the server asked for a password and none was given`, 'Give it through PGPASSWORD, ~/.pgpass (or PGPASSFILE), or in the DSN (with ${ENV_VAR} so it stays out of the plan).');
+    }
     throw new OperationError(`cannot connect to ${label} (${describeEndpoint(dsn)}): ${(e as Error).message}`, 'Check the DSN, that the server is reachable from here, and pg_hba.conf.');
   }
   return client;

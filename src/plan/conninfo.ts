@@ -164,3 +164,16 @@ export function splitPassword(dsn: string): { dsn: string; password?: string } {
   const { password, ...rest } = info;
   return { dsn: formatKeyValue(rest), password };
 }
+
+/**
+ * libpq's connection keywords (PQconndefaults, PostgreSQL 15, and those 16 and
+ * 17 added): libpq refuses any other, so a misspelt one is caught at validate.
+ */
+export const LIBPQ_KEYWORDS = [
+  'host', 'hostaddr', 'port', 'dbname', 'user', 'password', 'passfile', 'channel_binding', 'connect_timeout',
+  'client_encoding', 'options', 'application_name', 'fallback_application_name', 'keepalives', 'keepalives_idle',
+  'keepalives_interval', 'keepalives_count', 'tcp_user_timeout', 'replication', 'sslmode', 'sslcompression', 'sslcert',
+  'sslkey', 'sslpassword', 'sslrootcert', 'sslcrl', 'sslcrldir', 'sslsni', 'requirepeer', 'ssl_min_protocol_version',
+  'ssl_max_protocol_version', 'gssencmode', 'krbsrvname', 'gsslib', 'service', 'target_session_attrs',
+  'load_balance_hosts', 'require_auth', 'sslcertmode', 'gssdelegation', 'sslnegotiation', 'sslkeylogfile',
+];

@@ -14,6 +14,7 @@ export class PlanDocument {
   readonly problems: Problem[] = [];
   /** Values left as written because a reference in them failed: already reported, so nothing else is said about them. */
   private readonly unresolved = new Set<YamlNode>();
+  private readonly quiet: Path[] = [];
 
   constructor(
     readonly file: string,
@@ -31,8 +32,17 @@ export class PlanDocument {
     return this.doc.errors.length === 0;
   }
 
-  /** Replaces ${VAR} references in every string value, reporting each missing one where it stands. */
-  interpolateEnv(env: Record<string, string | undefined>): void {
+  /**
+   * Replaces ${VAR} references in every string value, reporting each missing one where it stands.
+   * A hook's `run` keeps its references: /bin/sh expands them from the
+   * environment the hook inherits, so a secret never stands in the hook's
+   * command line (/proc/PID/cmdline, which any local user may read), and
+   * `plan` and `runbook` show the command as written. A hook's `sql` is
+   * expanded for running, and the text as written is kept for showing.
+   */
+  interpolateEnv(env: Record<string, string | undefined>): Map<Path, string> {
+    const hookValues = this.hookValueNodes();
+    const written = new Map<Path, string>();
     visit(this.doc, {
       Scalar: (key, node) => {
         if (key === 'key' || typeof node.value !== 'string' || !node.value.includes('$')) return;
@@ -42,9 +52,32 @@ export class PlanDocument {
           for (const offset of this.referenceOffsets(node, errors)) this.problemAt(offset.at, offset.message, 'error');
           return;
         }
+        const hook = hookValues.get(node);
+        if (hook?.field === 'run') {
+          // `$$` is the plan's literal `$`; what the shell then sees is what it saw when the value was spliced in.
+          node.value = node.value.replaceAll('$$', '$');
+          return;
+        }
+        if (hook) written.set(hook.path, node.value);
         node.value = node.type === Scalar.PLAIN ? plainScalar(value) : value;
       },
     });
+    return written;
+  }
+
+  /** The scalar nodes of every hook's run and sql: hooks[i] and the cutover's freeze, unfreeze and switch hooks. */
+  private hookValueNodes(): Map<YamlNode, { field: 'run' | 'sql'; path: Path }> {
+    const found = new Map<YamlNode, { field: 'run' | 'sql'; path: Path }>();
+    const hooks = this.doc.getIn(['hooks'], true);
+    const owners: Path[] = ['freeze_hook', 'unfreeze_hook', 'switch_hook'].map((h) => ['cutover', h]);
+    if (isSeq(hooks)) hooks.items.forEach((_, i) => owners.push(['hooks', i]));
+    for (const owner of owners) {
+      for (const field of ['run', 'sql'] as const) {
+        const node = this.doc.getIn([...owner, field], true);
+        if (isScalar(node)) found.set(node, { field, path: [...owner, field] });
+      }
+    }
+    return found;
   }
 
   /**
@@ -86,8 +119,14 @@ export class PlanDocument {
     return { line: 1, col: 1 };
   }
 
+  /** From now on, problems at or under these paths are not reported: the schema has said what is wrong there. */
+  quietUnder(paths: Path[]): void {
+    this.quiet.push(...paths);
+  }
+
   problem(path: Path, message: string, opts: { key?: boolean; severity?: 'error' | 'warning' } = {}): void {
     if (!opts.key && path.length && this.unresolved.has(this.doc.getIn(path, true) as YamlNode)) return;
+    if (this.quiet.some((q) => q.every((k, i) => path[i] === k))) return;
     const { line, col } = this.locate(path, opts);
     this.problems.push({ file: this.file, line, col, message, severity: opts.severity ?? 'error' });
   }

@@ -4,7 +4,7 @@ import { dirname, resolve, relative, isAbsolute } from 'node:path';
 import { PlanDocument } from './document.js';
 import { checkSchema } from './schema.js';
 import { checkRules } from './rules.js';
-import { SECTIONS_WITH_DEFAULTS, type ResolvedPlan } from './plan.js';
+import { SECTIONS_WITH_DEFAULTS, rememberSqlAsWritten, type ResolvedPlan } from './plan.js';
 import type { Problem } from './problem.js';
 import { byPosition } from './problem.js';
 import { PlanInvalidError, UsageError } from '../errors.js';
@@ -27,8 +27,16 @@ export interface Validation {
 export function validatePlanText(text: string, file: string, env: Record<string, string | undefined>): Validation {
   const doc = new PlanDocument(file, text);
   if (!doc.parsed) return { problems: doc.problems.sort(byPosition) };
-  doc.interpolateEnv(env);
-  const data = doc.toJS();
+  const written = doc.interpolateEnv(env);
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (e) {
+    // yaml refuses a document whose aliases would expand beyond its bound (an "alias bomb").
+    if (!/alias/i.test((e as Error).message)) throw e;
+    doc.problem([], `YAML: too many aliases (${(e as Error).message}): a plan needs no more than a handful`);
+    return { problems: doc.problems };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     const what = data === null || data === undefined ? 'the plan is empty' : Array.isArray(data) ? 'the plan is a list' : 'the plan is a single value';
     doc.problem([], `${what}: a plan is a YAML mapping (version, name, source, nodes, replication...)`);
@@ -44,6 +52,12 @@ export function validatePlanText(text: string, file: string, env: Record<string,
   if (checkSchema(obj, doc).rulesCanRun) checkRules(obj as unknown as ResolvedPlan, doc);
   const problems = doc.problems.sort(byPosition);
   const errors = problems.filter((p) => p.severity === 'error');
+  if (!errors.length) {
+    for (const [path, sql] of written) {
+      const owner = path.slice(0, -1).reduce<unknown>((o, k) => (o as Record<string | number, unknown> | undefined)?.[k], obj);
+      if (owner && typeof owner === 'object') rememberSqlAsWritten(owner, sql);
+    }
+  }
   return { plan: errors.length ? undefined : (obj as unknown as ResolvedPlan), problems };
 }
 

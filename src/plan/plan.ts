@@ -27,3 +27,18 @@ export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'restore' | 
 
 /** Sections created empty before validation so that ajv fills their defaults. */
 export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'restore', 'catch_up', 'cutover', 'hooks', 'compare'] as const;
+
+/**
+ * A hook's SQL as the plan file has it, ${VAR} references unexpanded, for
+ * `plan` and `runbook` to show (the plan's own value is expanded, for running).
+ * Kept beside the plan rather than in it: the plan's shape is the schema's.
+ */
+const sqlWritten = new WeakMap<object, string>();
+
+export function rememberSqlAsWritten(action: object, sql: string): void {
+  sqlWritten.set(action, sql);
+}
+
+export function sqlAsWritten(action: { sql?: string }): string | undefined {
+  return sqlWritten.get(action) ?? action.sql;
+}

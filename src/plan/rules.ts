@@ -4,7 +4,7 @@ import type { PlanDocument } from './document.js';
 import type { ResolvedPlan } from './plan.js';
 import { hookTargets } from './graph.js';
 import { closest } from './spelling.js';
-import { ConninfoError, parseConninfo } from './conninfo.js';
+import { ConninfoError, LIBPQ_KEYWORDS, isUri, parseConninfo } from './conninfo.js';
 
 const NAMEDATALEN = 63; // bytes; PostgreSQL truncates longer names silently.
 const SLOT_NAME = /^[a-z0-9_]+$/;
@@ -59,6 +59,12 @@ export function checkRules(plan: ResolvedPlan, doc: PlanDocument): void {
 function checkDsn(doc: PlanDocument, dsn: string, path: (string | number)[]): void {
   try {
     const info = parseConninfo(dsn);
+    for (const key of Object.keys(info)) {
+      // `ssl=true` is the one URI parameter libpq takes that is not a keyword (it means sslmode=require).
+      if (LIBPQ_KEYWORDS.includes(key) || (key === 'ssl' && isUri(dsn))) continue;
+      const near = closest(key, LIBPQ_KEYWORDS);
+      doc.problem(path, `${labelOf(path)}: unknown connection keyword "${key}"${near ? ` (did you mean "${near}"?)` : ''}; libpq would refuse to connect`);
+    }
     if (info.password && passwordWrittenDown(doc.rawValue(path))) {
       doc.problem(path, `${labelOf(path)}: a password is written in the plan file; use \${ENV_VAR}, ~/.pgpass or PGPASSWORD so it never reaches git`, { severity: 'warning' });
     }

@@ -22,6 +22,7 @@ function validator(): ValidateFunction {
 // Sections the cross-field rules never read: an error there leaves the data
 // the rules read as the schema describes it, so they can still run and the
 // user sees every problem at once.
+const VALUE_KEYWORDS = new Set(['additionalProperties', 'enum', 'const', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum']);
 const NOT_READ_BY_RULES = new Set(['version', 'name', 'state_dir', 'dump', 'restore', 'tools', 'catch_up', 'compare']);
 
 /**
@@ -34,7 +35,11 @@ export function checkSchema(data: unknown, doc: PlanDocument): { valid: boolean;
   const errors = validate.errors ?? [];
   const rulesCanRun = errors.every((e) => {
     const path = toPath(e.instancePath);
-    if (path.length === 0) return e.keyword === 'additionalProperties' || (e.keyword === 'required' && NOT_READ_BY_RULES.has((e.params as { missingProperty: string }).missingProperty));
+    // A bad value of the right shape (an unknown key, a wrong enum, a number out of range) leaves the structure
+    // the rules walk intact: they run too, so every problem shows at once. Their findings about the very values
+    // the schema rejected are left out.
+    if (VALUE_KEYWORDS.has(e.keyword)) return true;
+    if (path.length === 0) return e.keyword === 'required' && NOT_READ_BY_RULES.has((e.params as { missingProperty: string }).missingProperty);
     return NOT_READ_BY_RULES.has(String(path[0]));
   });
   const seen = new Set<string>();
@@ -46,6 +51,7 @@ export function checkSchema(data: unknown, doc: PlanDocument): { valid: boolean;
     seen.add(id);
     doc.problem(problem.path, problem.message, { key: problem.key });
   }
+  doc.quietUnder(errors.map((e) => describe(e)?.path ?? toPath(e.instancePath)).filter((p) => p.length > 0));
   return { valid: false, rulesCanRun };
 }
 

@@ -1,8 +1,9 @@
 // What each task does, as the SQL and commands it runs. `plan` and `runbook`
 // print these; the executor runs these same strings, rendered again with the
 // facts (LSNs, snapshot) that exist only once the run has produced them.
+import { dirname } from 'node:path';
 import type { TaskSpec } from '../plan/graph.js';
-import type { ResolvedPlan } from '../plan/plan.js';
+import { sqlAsWritten, type ResolvedPlan } from '../plan/plan.js';
 import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
@@ -14,8 +15,16 @@ import { databaseSettingsSql } from './database-settings.js';
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
 
+/**
+ * SQL whose result is more SQL, for values known only at run time (a
+ * sequence's value, the tables to count): the statements it prints run on a
+ * node in one transaction, or the query it prints runs on each place and the
+ * results are compared.
+ */
+export type SqlOutput = { kind: 'statements'; on: Where } | { kind: 'query'; on: Where[] };
+
 export type Step =
-  | { type: 'sql'; on: Where; sql: string; note?: string }
+  | { type: 'sql'; on: Where; sql: string; note?: string; output?: SqlOutput }
   | { type: 'replication'; on: 'source'; command: string; note?: string }
   | { type: 'command'; command: Command; note?: string }
   | { type: 'wait'; text: string; on?: Where; sql?: string };
@@ -70,7 +79,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
   const { plan, facts } = ctx;
   const r = spec.replication;
   const node = spec.node;
-  const lsn = fact(facts.anchor?.consistent_point, 'anchor consistent_point');
+  const lsn = fact(facts.anchor?.consistent_point, 'consistent_point');
   switch (spec.kind) {
     case 'create-publication':
       return {
@@ -89,14 +98,17 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             type: 'replication',
             on: 'source',
             command: renderSql('export-snapshot.repl.hbs', { anchor: anchorSlotName(plan, ctx.runId) }).trim(),
-            note: 'On a replication connection (psql "dbname=... replication=database"). Keep this session open and idle until the dump has finished: any further command on it ends the exported snapshot. Note consistent_point and snapshot_name.',
+            note: 'On a replication connection (psql "dbname=... replication=database"). Keep this session open and idle until the dump has finished: any further command on it ends the exported snapshot. Its consistent_point and snapshot_name are `<consistent_point>` and `<snapshot_name>` in the steps below.',
           },
         ],
         check: { text: 'The command returned consistent_point and snapshot_name; the temporary slot is listed in pg_replication_slots while the session is open.' },
       };
     case 'dump':
       return {
-        steps: [{ type: 'command', command: dumpCommand(plan, ctx.dumpDir, fact(facts.anchor?.snapshot, 'anchor snapshot_name')) }],
+        steps: [
+          { type: 'command', command: { program: 'mkdir', argv: ['-p', '-m', '0700', dirname(ctx.dumpDir)], env: {} }, note: 'The dump is a complete copy of the data: pg_dump creates its directory mode 0700, inside a parent only you may enter.' },
+          { type: 'command', command: dumpCommand(plan, ctx.dumpDir, fact(facts.anchor?.snapshot, 'snapshot_name')) },
+        ],
         check: { text: `pg_dump exited 0 and ${ctx.dumpDir}/toc.dat exists. Then close the anchor session.` },
       };
     case 'restore':
@@ -135,7 +147,11 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             note: "The stream then starts exactly at the anchor: what the dump holds is not applied twice, and nothing after it is missed.",
           },
         ],
-        check: { text: 'The origin stands at the anchor.', on: node, sql: `SELECT external_id, remote_lsn FROM pg_replication_origin_status WHERE external_id = '${fact(facts.origins?.[node!], "pg_' || oid || '")}';` },
+        check: {
+          text: `The subscription's origin stands at the anchor (remote_lsn \`${lsn}\`).`,
+          on: node,
+          sql: `SELECT s.subname, o.external_id, o.remote_lsn\n  FROM pg_subscription s\n  JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid\n WHERE s.subname = ${quoteLiteral(r!.subscription)};`,
+        },
       };
     case 'add-to-replication-set': {
       const n = plan.nodes.find((x) => x.name === node)!;
@@ -164,61 +180,65 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'catch-up':
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: 'SELECT pg_current_wal_insert_lsn();', note: 'The position to reach (L): the end of the last WAL record.' },
+          { type: 'sql', on: 'source', sql: CATCH_UP_TARGET, note: 'The position to reach, `<catch_up_lsn>` below: the end of the last WAL record.' },
           {
             type: 'wait',
-            text: `Until every slot's confirmed_flush_lsn reaches L (lag at most ${plan.catch_up.max_lag_bytes} bytes), for up to ${plan.catch_up.timeout_seconds} s.`,
+            text: `Repeat until every row shows lag_bytes ≤ ${plan.catch_up.max_lag_bytes}: every slot has confirmed \`<catch_up_lsn>\`. The tool gives up after ${plan.catch_up.timeout_seconds} s.`,
             on: 'source',
-            sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.caught_up_lsn, 'L') }),
+            sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.caught_up_lsn, 'catch_up_lsn') }),
           },
         ],
       };
     case 'cutover-ready':
       return {
-        steps: [{ type: 'wait', text: `Every subscription has a running apply worker and every slot is at most ${plan.cutover.max_lag_bytes} bytes behind.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: null }) }],
+        steps: [
+          { type: 'wait', text: `Repeat until every row shows active = t and lag_bytes ≤ ${plan.cutover.max_lag_bytes}; every subscription must have an apply worker (step "Enable subscription" shows how to look). Do not freeze otherwise.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: null }) },
+          ...plan.replication.flatMap((x): Step[] => [
+            { type: 'sql', on: x.node, sql: `SELECT subname, subsynccommit FROM pg_subscription WHERE subname = ${quoteLiteral(x.subscription)};`, note: 'Note subsynccommit: rolling back before the switch puts it back.' },
+            { type: 'sql', on: x.node, sql: renderSql('set-apply-sync.sql.hbs', { subscription: x.subscription, value: 'on' }), note: 'The node then confirms what it applied at once, not at its WAL writer\'s next wake-up: most of the freeze otherwise.' },
+          ]),
+        ],
       };
     case 'freeze-writes': {
       const steps: Step[] = [];
-      if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, 'Freeze hook.'));
+      if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, ctx.reveal, 'Freeze hook.'));
       if (plan.cutover.freeze !== 'hook') {
         const database = sourceDatabase(ctx);
         steps.push({ type: 'sql', on: 'source-server', sql: renderSql('close-database.sql.hbs', { database }), note: 'No new session can connect to the database, superusers and replication connections included: a session could undo default_transaction_read_only (PGOPTIONS, SET, BEGIN READ WRITE). The sessions already open (this tool\'s, the subscriptions\' walsenders) stay. Opened again when the cutover ends or is called off.' });
         steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: 'Every new session of the database is read-only; every other client session of it is ended (but this tool\'s own, opened at the readiness check). Replication connections are not affected.' });
         steps.push({ type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row (the readiness check refused any): a COMMIT PREPARED could still write. One found calls the cutover off.' });
       }
-      return { steps, check: { text: 'No other client session of the database remains.', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
+      return { steps, check: { text: 'No other client session of the database remains: run the step again until this shows 0 (a session told to end may still be on its way out, and may yet commit).', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
     }
     case 'drain':
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'After the freeze: the marker\'s position is F, after every frozen writer\'s last commit. Its synchronous commit flushes the WAL up to F at once, so the nodes receive it without waiting for the WAL writer; subscribers are sent nothing for it.' },
-          { type: 'wait', text: `Until every slot's confirmed_flush_lsn reaches F, for up to ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'F') }) },
+          { type: 'sql', on: 'source', sql: renderSql('frozen-position.sql.hbs', {}), note: 'After the freeze: the marker\'s position, `<frozen_lsn>` below, lies after every frozen writer\'s last commit. Its synchronous commit flushes the WAL up to it at once, so the nodes receive it without waiting for the WAL writer; subscribers are sent nothing for it.' },
+          { type: 'wait', text: `Repeat until every row shows lag_bytes ≤ 0: every node has applied \`<frozen_lsn>\`. The tool unfreezes and gives up after ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'frozen_lsn') }) },
         ],
       };
-    case 'sync-sequences': {
-      const s = plan.cutover.sequences;
-      const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+    case 'sync-sequences':
+      return describeSequences(plan, node!);
+    case 'quick-check':
+      if (plan.cutover.check === 'full') return { steps: [{ type: 'wait', text: `migrate verify for ${node} against the frozen source.` }] };
       return {
         steps: [
           {
             type: 'sql',
             on: 'source',
-            sql: "SELECT format('SELECT %L AS sequence, last_value, is_called, %s AS increment_by FROM %I.%I;', format('%I.%I', schemaname, sequencename), increment_by, schemaname, sequencename)\n  FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, sequencename\n\\gexec",
-            note: 'Each sequence read itself (psql runs the generated statements): pg_sequences.last_value is NULL whenever is_called is false, for a sequence never used and for one left by setval(s, v, false) alike. "permission denied" is an error, never "never used". The last value handed out is last_value when is_called, else last_value - increment_by.',
+            sql: renderSql('count-query.sql.hbs', { publication: plan.replication.find((x) => x.node === node)!.publication }),
+            output: { kind: 'query', on: ['source', node!] },
+            note: `Every table's row count on ${node} must equal the frozen source's; otherwise roll back (below) and run migrate verify.`,
           },
-          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the last value handed out plus the gap.` : strategy === 'copy' ? 'setval(sequence, last value handed out + gap, true); with no gap, setval(sequence, last_value, is_called) exactly.' : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
         ],
       };
-    }
-    case 'quick-check':
-      return { steps: [{ type: 'wait', text: plan.cutover.check === 'full' ? `migrate verify for ${node} against the frozen source.` : `Row count of every replicated table on ${node} equals the frozen source's.` }] };
     case 'switch': {
       // The fence's last look, before the point of no return (not with freeze: hook, which closes nothing).
       const fence: Step[] = plan.cutover.freeze === 'hook' ? [] : [
         { type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row.' },
         { type: 'sql', on: 'source', sql: renderSql('fence-intruders.sql.hbs', { own_pids: [] }), note: 'Must return no row: a session of the database besides this one may have written past the freeze. Either calls the cutover off, naming the session.' },
       ];
-      return { steps: [...fence, ...(plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' } as Step])] };
+      return { steps: [...fence, ...(plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, ctx.reveal, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' } as Step])] };
     }
     case 'drop-subscription':
       // A DROP SUBSCRIPTION connects to the source to drop its slot: not while the freeze keeps the database closed.
@@ -239,12 +259,40 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       return { steps: [{ type: 'command', command: vacuumCommand(plan, node!) }] };
     case 'hook': {
       const h = plan.hooks[spec.hookIndex!];
-      return { steps: [actionStep(h, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };
+      return { steps: [actionStep(h, ctx.reveal, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };
     }
   }
 }
 
-function actionStep(a: { run?: string; sql?: string; on?: string }, note?: string): Step {
+/** A hook's step: run hooks keep their ${VAR} references for the shell; SQL is shown as written and run expanded. */
+const CATCH_UP_TARGET = 'SELECT pg_current_wal_insert_lsn()::text AS catch_up_lsn;';
+
+function describeSequences(plan: ResolvedPlan, node: string): TaskDescription {
+  const s = plan.cutover.sequences;
+  const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+  const schemas = plan.publish.schemas || plan.publish.tables ? replicatedSchemas(plan) : null;
+  const index = plan.nodes.findIndex((n) => n.name === node);
+  const why =
+    strategy === 'interleave'
+      ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and starts at this node's offset, past the source's value plus the gap: no two nodes hand out the same value.`
+      : strategy === 'copy'
+        ? 'Each sequence is set to the source\'s value plus the gap.'
+        : 'Every sequence becomes a snowflake sequence.';
+  return {
+    steps: [
+      {
+        type: 'sql',
+        on: 'source',
+        sql: renderSql('sequence-statements.sql.hbs', { node, strategy, gap: String(s.gap), index, count: plan.nodes.length, schemas }),
+        output: { kind: 'statements', on: node },
+        note: `${why} Each value is read from the sequence itself (last_value, is_called): pg_sequences.last_value is NULL whenever is_called is false. "permission denied" is an error, never "never used".`,
+      },
+    ],
+    check: { text: 'The sequences have their new settings.', on: node, sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences ORDER BY 1, 2;' },
+  };
+}
+
+function actionStep(a: { run?: string; sql?: string; on?: string }, reveal: boolean, note?: string): Step {
   if (a.run) return { type: 'command', command: hookCommand(a.run), note };
-  return { type: 'sql', on: a.on ?? 'source', sql: a.sql!, note };
+  return { type: 'sql', on: a.on ?? 'source', sql: reveal ? a.sql! : sqlAsWritten(a)!, note };
 }

@@ -6,6 +6,7 @@ import { redactConninfo } from '../plan/conninfo.js';
 import { describeTask, sourceDatabase, type DescribeContext } from './describe.js';
 import { stepBody, stepHeading, stepText } from './steps.js';
 import { renderSql, renderTemplate } from './templates.js';
+import { shellQuote } from './shell.js';
 
 const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   apply: {
@@ -51,14 +52,60 @@ function mermaid(plan: ResolvedPlan): string[] {
 
 function rollback(plan: ResolvedPlan, database: string, file: string): { phase: string; text: string }[] {
   const slots = plan.replication.map((r) => r.slot);
+  const applySyncBack = plan.replication
+    .map((r) => `On ${r.node}, with the subsynccommit you noted before the freeze (\`off\` unless you had set it):\n\n\`\`\`sql\n${renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: '<subsynccommit>' })}\n\`\`\``)
+    .join('\n\n');
   const dropSubs = plan.replication.map((r) => `On ${r.node}:\n\n\`\`\`sql\n${renderSql('detach-subscription.sql.hbs', { subscription: r.subscription })}\n\`\`\``).join('\n\n');
   const dropSource = ['```sql', ...slots.map((s) => renderSql('drop-slot.sql.hbs', { slot: s })), ...plan.replication.map((r) => renderSql('drop-publication.sql.hbs', { publication: r.publication })), '```'].join('\n');
   return [
     { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${file}\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
     { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone after dropping exactly the objects of the dump from the node. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },
-    { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure. By hand, from another database of the source's server (\`psql -d postgres\`: the frozen database takes no connection):\n\n\`\`\`sql\n${plan.cutover.freeze !== 'hook' ? `${renderSql('open-database.sql.hbs', { database })}\n` : ''}${renderSql('unfreeze-writes.sql.hbs', { database })}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}Replication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
+    { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure and puts back the subscriptions' synchronous_commit. By hand, from another database of the source's server (\`psql -d postgres\`: the frozen database takes no connection):\n\n\`\`\`sql\n${plan.cutover.freeze !== 'hook' ? `${renderSql('open-database.sql.hbs', { database })}\n` : ''}${renderSql('unfreeze-writes.sql.hbs', { database })}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}${applySyncBack}\n\nReplication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
     { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source.' },
   ];
+}
+
+/** What must hold before step 1, and how to follow the steps by hand. */
+function prerequisites(plan: ResolvedPlan, file: string, database: string): { items: string[]; checks: { text: string; sql: string }[] } {
+  const n = plan.replication.length;
+  return {
+    items: [
+      `Run every shell command in the directory that holds \`${file}\`: the paths in them are relative to it.`,
+      '`****` stands for a password: take it from your secret store (for the client programs: `PGPASSWORD`, or `~/.pgpass`).',
+      'A value in angle brackets, such as `<consistent_point>`, exists only once the run has produced it: it is the column of that name in the result of an earlier step. Put the value where it stands.',
+      'Open every session on the source with `PGOPTIONS=\'-c default_transaction_read_only=off\'`, as the tool does: from the freeze on, new sessions of the database are read-only, and the steps after it still write there (the frozen-position marker, dropping the publications).',
+      `On the source: \`wal_level = logical\` (a restart if it is not); a role with \`REPLICATION\` (slots, the anchor) that may read every table (\`pg_dump\`) and create publications (\`FOR ALL TABLES\` needs a superuser); at least ${n + 1} free replication slots and ${n + 1} free WAL senders (one per node, and the anchor's).`,
+      `\`pg_hba.conf\` on the source admits this machine and every node to database \`${database}\` (a \`replication=database\` connection matches the ordinary lines, not the \`replication\` ones).`,
+      'On every node: an empty database; a superuser for `CREATE SUBSCRIPTION` and `pg_replication_origin_advance`; a free logical replication worker (`max_logical_replication_workers`, `max_worker_processes`).',
+      '`pg_dump`, `pg_restore` and `vacuumdb` of a major version not older than the source\'s.',
+      'No DDL on the source from step 1 until the cutover has finished: logical replication does not carry schema changes, and a changed table stops the stream.',
+    ],
+    checks: [
+      { text: `wal_level is logical, may_replicate is t, free_slots and free_wal_senders are at least ${n + 1}. (on source)`, sql: PREREQ_SOURCE },
+      ...plan.nodes.map((x) => ({ text: `tables is 0: the node is empty. (on ${x.name})`, sql: PREREQ_NODE })),
+    ],
+  };
+}
+
+const PREREQ_SOURCE = `SELECT current_setting('wal_level') AS wal_level,
+       (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user) AS may_replicate,
+       current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots) AS free_slots,
+       current_setting('max_wal_senders')::int - (SELECT count(*) FROM pg_stat_replication) AS free_wal_senders;`;
+
+const PREREQ_NODE = "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'snowflake');";
+
+/** Not a task of the graph: `migrate cutover` removes the dump once all of them have succeeded. */
+function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
+  const last = tasks.filter((t) => !tasks.some((x) => x.deps.includes(t.id)));
+  return {
+    number,
+    id: 'remove-dump',
+    title: 'Remove the dump',
+    deps: last.map((t) => `\`${t.id}\``).join(', '),
+    parallel: '',
+    blocks: [{ heading: "Shell, in the plan's directory", body: { lang: 'sh', text: `rm -rf ${shellQuote(dumpDir)}` }, note: 'The dump is a complete copy of the source\'s data, and the data is on the nodes now. `migrate cutover` removes it once every step has succeeded (and `migrate abort` does too).' }],
+    check: null,
+  };
 }
 
 export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'plan' | 'reveal'> & { file: string }): string {
@@ -85,6 +132,7 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
       }),
     };
   });
+  stages[1].steps.push(removeDumpStep(++number, ctx.dumpDir, buildGraph(plan, 'cutover').tasks));
   const published = plan.publish.tables ? `tables ${plan.publish.tables.join(', ')}` : plan.publish.schemas ? `schemas ${plan.publish.schemas.join(', ')}` : 'all tables';
   return renderTemplate('runbook.md.hbs', {
     name: plan.name,
@@ -99,5 +147,6 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
     mermaid: mermaid(plan),
     stages,
     rollback: rollback(plan, sourceDatabase({ ...ctx, plan, reveal: false }), ctx.file),
+    prerequisites: prerequisites(plan, ctx.file, sourceDatabase({ ...ctx, plan, reveal: false })),
   });
 }

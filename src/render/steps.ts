@@ -25,11 +25,13 @@ export function commandLine(step: Extract<Step, { type: 'command' }>): string {
 export function stepHeading(plan: ResolvedPlan, step: Step): string {
   switch (step.type) {
     case 'sql':
+      if (step.output?.kind === 'statements') return `SQL on ${whereLabel(plan, step.on)}, which prints the statements to run on ${whereLabel(plan, step.output.on)}, in one transaction`;
+      if (step.output?.kind === 'query') return `SQL on ${whereLabel(plan, step.on)}, which prints a query to run on ${step.output.on.map((w) => whereLabel(plan, w)).join(' and on ')}: the results must be equal`;
       return `SQL on ${whereLabel(plan, step.on)}`;
     case 'replication':
       return `Replication protocol command on ${whereLabel(plan, 'source')} (replication=database)`;
     case 'command':
-      return step.command.program === '/bin/sh' ? 'Shell, in the plan\'s directory' : 'Shell';
+      return 'Shell, in the plan\'s directory';
     case 'wait':
       return step.on ? `Watch, on ${whereLabel(plan, step.on)}` : 'Watch';
   }
@@ -40,7 +42,8 @@ export function stepBody(step: Step): { lang: string; text: string } | undefined
     case 'sql':
       return { lang: 'sql', text: step.sql.trim() };
     case 'replication':
-      return { lang: 'sql', text: step.command.trim() };
+      // psql sends a command once it reads the semicolon; the walsender's grammar accepts it.
+      return { lang: 'sql', text: step.command.trim().replace(/;?$/, ';') };
     case 'command':
       return { lang: 'sh', text: commandLine(step) };
     case 'wait':

@@ -9,7 +9,7 @@ export interface ProgressLog {
   skipped(id: string, why: string): void;
 }
 
-const PROGRESS_EVERY_MS = 5_000;
+const PROGRESS_EVERY_MS = 10_000;
 
 export function plainLines(write: (s: string) => void): ProgressLog {
   const lastProgress = new Map<string, number>();

@@ -18,7 +18,7 @@ export function writeReport(runDir: string, report: RunReport, redactor: Redacto
     error: safe.error ?? null,
     next_steps: safe.next_steps ?? null,
     lag: safe.lag ?? null,
-    taskRows: safe.tasks.map((t) => ({ ...t, duration: t.duration_ms === undefined ? '' : `${(t.duration_ms / 1000).toFixed(2)} s`, note: t.error ?? t.summary ?? '' })),
+    taskRows: safe.tasks.map((t) => ({ ...t, status: t.status === 'failed-continued' ? 'failed, continued' : t.status, duration: t.duration_ms === undefined ? '' : `${(t.duration_ms / 1000).toFixed(2)} s`, note: t.error ?? t.summary ?? '' })),
     factsJson: JSON.stringify(safe.facts, null, 2),
     extraJson: safe.cutover ? JSON.stringify(safe.cutover, null, 2) : null,
   });

@@ -81,7 +81,7 @@ export interface RunReport {
 export interface TaskRecord {
   id: string;
   title: string;
-  status: 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted';
+  status: 'succeeded' | 'failed' | 'skipped' | 'already-done' | 'interrupted' | 'failed-continued';
   started_at?: string;
   finished_at?: string;
   duration_ms?: number;

@@ -34,7 +34,7 @@ export async function sandboxDemo(opts: { dir: string; reports: string; pgBin?: 
       [['apply', plan], true],
       [['status', plan], true],
       [['verify', plan], true],
-      [['cutover', plan], true],
+      [['cutover', plan, '--yes'], true],
     ];
     for (const [args, mustPass] of journey) {
       if (args[0] === 'cutover') say('\n(the write load keeps running into the cutover; its sessions end when writes freeze)\n');

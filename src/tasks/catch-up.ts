@@ -12,7 +12,9 @@ export const catchUp: TaskRunner = async (ctx) => {
   const source = await ctx.db('source');
   // The insert position: the end of the last record. pg_current_wal_lsn() may
   // point past it to a page boundary that an idle source reaches only later.
-  const target = (await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0].lsn;
+  const step = ctx.describe().steps[0];
+  if (step.type !== 'sql') throw new Error('catch-up step is not SQL');
+  const target = (await source.query<{ catch_up_lsn: string }>(step.sql)).rows[0].catch_up_lsn;
   const slots = plan.replication.map((r) => r.slot);
   const deadline = Date.now() + plan.catch_up.timeout_seconds * 1000;
   const workerlessSince: Record<string, number> = {};

@@ -44,6 +44,8 @@ export interface TaskContext {
   ownSourcePids(): Promise<number[]>;
   /** Runs a client program; its log goes to <runDir>/<logName>.log. */
   run(cmd: Command, logName: string, opts?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
+  /** Lists SQL that changed something in the report's "Commands run", as client programs are (redacted). */
+  sqlRan(where: string, sql: string): void;
   /** Resources that outlive one task (the snapshot anchor's connection). */
   shared: Map<string, { close(): Promise<void> }>;
   sleep(ms: number): Promise<void>;
@@ -53,6 +55,8 @@ export interface TaskOutcome {
   facts?: Partial<Facts>;
   /** One line for the report: what happened, or what was found already there. */
   summary?: string;
+  /** The task failed and its plan says to go on (a hook with continue_on_error): reported as "failed, continued". */
+  continued?: boolean;
 }
 
 export type TaskRunner = (ctx: TaskContext) => Promise<TaskOutcome>;

@@ -56,7 +56,10 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   // freeze, while transactions still flow, since the worker rereads its
   // settings at the start of a transaction; undone if the cutover is called off.
   for (const r of plan.replication) {
-    if (applySync[r.node] !== 'on') await (await ctx.db(r.node)).query(renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: 'on' }));
+    if (applySync[r.node] === 'on') continue;
+    const sql = renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: 'on' });
+    ctx.sqlRan(r.node, sql);
+    await (await ctx.db(r.node)).query(sql);
   }
   ctx.record({ apply_sync_before: applySync });
   return { summary: `every node streaming; lag ${slots.map((s) => formatBytes(s.lag_bytes)).join(', ')}; apply made synchronous` };

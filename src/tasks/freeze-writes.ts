@@ -26,10 +26,13 @@ export const freezeWrites: TaskRunner = async (ctx) => {
       const r = await ctx.run(step.command, 'freeze-hook', { cwd: ctx.loaded.dir });
       if (r.exitCode !== 0) throw new OperationError(`freeze_hook exited ${r.exitCode}: ${r.tail.slice(-3).join(' | ')}`);
     } else if (step.type === 'sql' && step.on === 'source-server') {
+      ctx.sqlRan('source-server', step.sql);
       await closeDatabase(await ctx.sourceServer(), setting.database);
     } else if (step.type === 'sql' && step.on === 'source' && /default_transaction_read_only/.test(step.sql)) {
       // Rendered again with this tool's own sessions, which must survive the freeze.
-      ended = await freeze(source, renderSql('freeze-writes.sql.hbs', { database: setting.database, own_pids: (await ctx.ownSourcePids()).filter(Number.isInteger) }));
+      const sql = renderSql('freeze-writes.sql.hbs', { database: setting.database, own_pids: (await ctx.ownSourcePids()).filter(Number.isInteger) });
+      ctx.sqlRan('source', sql);
+      ended = await freeze(source, sql);
     } else if (step.type === 'sql' && /pg_prepared_xacts/.test(step.sql)) {
       // One prepared after the readiness check, before the database closed.
       const prepared = await preparedTransactions(source);

@@ -1,5 +1,6 @@
 import type { TaskRunner } from './context.js';
 import { OperationError } from '../errors.js';
+import { sqlAsWritten } from '../plan/plan.js';
 import { pgErrorText } from '../pg/connect.js';
 
 /** A plan hook: a shell command in the plan's directory, or SQL on the source, a node, or every node. */
@@ -22,6 +23,8 @@ export const hook: TaskRunner = async (ctx) => {
     for (const where of targets) {
       const client = await ctx.db(where);
       await client.query(`SET statement_timeout = ${h.timeout_seconds * 1000}`);
+      // As written: a ${VAR} in it may be a secret the redactor does not know.
+      ctx.sqlRan(where, sqlAsWritten(h)!);
       try {
         await client.query(h.sql!);
       } catch (e) {
@@ -32,7 +35,7 @@ export const hook: TaskRunner = async (ctx) => {
   } catch (e) {
     if (h.continue_on_error && e instanceof OperationError) {
       ctx.warn(`${e.message} (continue_on_error: the run goes on)`);
-      return { summary: `hook ${label} failed; continued` };
+      return { summary: `hook ${label} failed; continued`, continued: true };
     }
     throw e;
   }

@@ -3,6 +3,7 @@ import type { TaskRunner } from './context.js';
 import { OperationError } from '../errors.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { pgErrorText } from '../pg/connect.js';
+import { watchCopies } from './copy-progress.js';
 
 export const restore: TaskRunner = async (ctx) => {
   const node = ctx.spec.node!;
@@ -19,7 +20,8 @@ export const restore: TaskRunner = async (ctx) => {
   }
   const step = ctx.describe().steps[0];
   if (step.type !== 'command') throw new Error('restore step is not a command');
-  const r = await ctx.run(step.command, `pg_restore-${node}`);
+  const stopWatching = watchCopies(ctx, node);
+  const r = await ctx.run(step.command, `pg_restore-${node}`).finally(stopWatching);
   if (r.exitCode !== 0) {
     throw new OperationError(`pg_restore onto ${node} exited ${r.exitCode}: ${r.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-${node}.log`)}`);
   }

@@ -9,6 +9,7 @@ import { pgErrorText } from '../pg/connect.js';
 export async function runSqlStep(ctx: TaskContext, step: Step): Promise<pg.QueryResult> {
   if (step.type !== 'sql') throw new Error(`not a SQL step: ${step.type}`);
   const client = await ctx.db(step.on);
+  ctx.sqlRan(step.on, step.sql);
   try {
     return await client.query(step.sql);
   } catch (e) {

@@ -21,6 +21,7 @@ export const syncSequences: TaskRunner = async (ctx) => {
     await client.query('BEGIN');
     for (const seq of seqs) {
       for (const stmt of sequenceStatements(seq, strategy, BigInt(plan.cutover.sequences.gap), index, plan.nodes.length)) {
+        ctx.sqlRan(node, stmt);
         await client.query(stmt);
       }
       set++;

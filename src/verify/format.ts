@@ -25,9 +25,10 @@ export function describeDifference(t: TableResult, d: RangeDifference): string {
 
 function statusText(t: TableResult): string {
   const notes: string[] = [];
-  if (t.compared === 'whole table') notes.push('no primary key: compared whole');
-  if (t.settled) notes.push(`${t.settled} in-flight difference${t.settled === 1 ? '' : 's'} gone on re-check`);
-  if (t.busy.length) notes.push(`${t.busy.length} range${t.busy.length === 1 ? '' : 's'} changing on both sides at every re-check, not confirmed`);
+  // Short, so that the table fits a terminal; what each means is said below the table.
+  if (t.compared === 'whole table') notes.push('no key: compared whole');
+  if (t.settled) notes.push(`${t.settled} settled`);
+  if (t.busy.length) notes.push(`${t.busy.length} busy`);
   const base = t.status === 'error' || t.status === 'missing' ? `${t.status}${t.error ? `: ${t.error}` : ''}` : t.status;
   return notes.length ? `${base} (${notes.join('; ')})` : base;
 }
@@ -38,20 +39,68 @@ function rowsText(t: TableResult): string {
   return t.status !== 'differs' || t.rows_node === t.rows_source ? String(t.rows_source) : `${t.rows_source} (node ${t.rows_node ?? '-'})`;
 }
 
-function differencesText(t: TableResult): string {
+/** The ranges that differ (or stayed busy), one per line under the table's row. */
+function differenceLines(t: TableResult): string[] {
   const shown = t.differences.slice(0, SHOWN_RANGES).map((d) => describeDifference(t, d));
   const more = t.differences.length - shown.length;
   if (more > 0) shown.push(`and ${more} more range${more === 1 ? '' : 's'}`);
   if (t.differences_truncated) shown.push('and more not narrowed');
   const busy = t.busy.slice(0, SHOWN_RANGES).map((d) => `busy: ${describeDifference(t, d)}`);
   if (t.busy.length > busy.length) busy.push(`and ${t.busy.length - busy.length} more busy`);
-  return [...shown, ...busy].join('; ');
+  return [...shown, ...busy];
 }
 
-function table(header: string[], rows: string[][]): string {
+/** The table fits a terminal of this width; a cell cut to fit ends in "…", and --json has it whole. */
+export const TABLE_WIDTH = 100;
+// Columns that give way, widest first, when the table is too wide: the table name, the status.
+const SHRINKABLE = [0, 3];
+const BELOW_INDENT = '      ';
+const MIN_WIDTH = 12;
+
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+function table(header: string[], rows: string[][], below: string[][]): { text: string; cut: boolean } {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => '  ' + cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd() + '\n';
-  return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
+  const total = () => 2 + widths.reduce((a, w) => a + w, 0) + 2 * (widths.length - 1);
+  while (total() > TABLE_WIDTH) {
+    const i = SHRINKABLE.filter((j) => widths[j] > Math.max(MIN_WIDTH, header[j].length)).sort((a, b) => widths[b] - widths[a])[0];
+    if (i === undefined) break;
+    widths[i]--;
+  }
+  let wasCut = false;
+  const line = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => {
+        const shown = cut(c, widths[i]);
+        if (shown !== c) wasCut = true;
+        return shown.padEnd(widths[i]);
+      })
+      .join('  ')
+      .trimEnd() +
+    '\n';
+  const under = (lines: string[]) =>
+    lines
+      .map((l) => {
+        const shown = cut(l, TABLE_WIDTH - BELOW_INDENT.length);
+        if (shown !== l) wasCut = true;
+        return `${BELOW_INDENT}${shown}\n`;
+      })
+      .join('');
+  const text = line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map((r, i) => line(r) + under(below[i])).join('');
+  return { text, cut: wasCut };
+}
+
+/** "equal", or honestly "equal (2 ranges busy, re-checked 8 times)" when some ranges could not be confirmed. */
+function nodeVerdict(n: NodeResult): string {
+  if (n.error) return `ERROR: ${n.error}`;
+  if (!n.equal) return 'DIFFERS';
+  const busy = n.tables.reduce((x, t) => x + t.busy.length, 0);
+  if (!busy) return 'equal';
+  const rechecks = n.tables.reduce((x, t) => x + t.rechecks, 0);
+  return `equal (${busy} range${busy === 1 ? '' : 's'} busy, re-checked ${rechecks} time${rechecks === 1 ? '' : 's'})`;
 }
 
 /** `2 large objects: equal`, or the oids that differ (not replicated: a difference is never in flight). */
@@ -63,12 +112,19 @@ function largeObjectsText(n: NodeResult): string {
 }
 
 export function formatNode(n: NodeResult): string {
-  let s = `${n.node}: ${n.error ? `ERROR: ${n.error}` : n.equal ? 'equal' : 'DIFFERS'} (publication ${n.publication}, ${n.tables.length} table${n.tables.length === 1 ? '' : 's'})\n`;
+  let s = `${n.node}: ${nodeVerdict(n)} (publication ${n.publication}, ${n.tables.length} table${n.tables.length === 1 ? '' : 's'})\n`;
   if (!n.tables.length || (n.error && n.tables.every((t) => t.rows_source === null))) return s + largeObjectsText(n);
-  s += table(
-    ['table', 'rows', 'ranges', 'status', 'differing key ranges'],
-    n.tables.map((t) => [t.table, rowsText(t), t.compared === 'whole table' ? 'whole' : String(t.ranges), statusText(t), differencesText(t)]),
+  const t = table(
+    ['table', 'rows', 'ranges', 'status'],
+    n.tables.map((t) => [t.table, rowsText(t), t.compared === 'whole table' ? 'whole' : String(t.ranges), statusText(t)]),
+    n.tables.map(differenceLines),
   );
+  s += t.text;
+  const legend: string[] = [];
+  if (n.tables.some((x) => x.settled)) legend.push('settled: differed once, equal on a re-check (changes in flight)');
+  if (n.tables.some((x) => x.busy.length)) legend.push('busy: changing on both sides at every re-check: not confirmed either way');
+  for (const l of legend) s += `  ${l}\n`;
+  if (t.cut) s += `  (cells ending in … are cut to fit ${TABLE_WIDTH} columns; \`migrate verify --json\` has them whole)\n`;
   return s + largeObjectsText(n);
 }
 

@@ -37,6 +37,8 @@ export interface TableResult {
   status: TableStatus;
   /** Ranges that differed once and were equal on a re-check: changes that were still on their way. */
   settled: number;
+  /** Comparisons of a range again after it differed, summed over the table's ranges. */
+  rechecks: number;
   differences: RangeDifference[];
   /**
    * Ranges that differed at every re-check while both sides kept changing:

@@ -231,6 +231,7 @@ export async function verifyNodes(sourceDsn: string, targets: VerifyTarget[], se
           rows_node: null,
           status: 'equal',
           settled: 0,
+          rechecks: 0,
           differences: [],
           busy: [],
           differences_truncated: false,
@@ -422,6 +423,7 @@ export async function verifyNodes(sourceDsn: string, targets: VerifyTarget[], se
       await sleep(wait);
       checkSignal();
       const [s, d] = await compareRange(task.nt, task.range);
+      task.nt.result.rechecks++;
       const now: [Agg, Agg] = [s.get(0) ?? ZERO, d.get(0) ?? ZERO];
       if (same(now[0], now[1])) {
         task.nt.result.settled++;

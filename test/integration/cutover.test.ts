@@ -136,6 +136,7 @@ describe('a cutover stopped outright while writes are frozen', () => {
     expect(await sourceWritable(db)).toBe(false);
     const status = await runCli(['status', file], { cwd: dir, env });
     expect(status.stdout).toMatch(/!! Writes to the source database co_killed are frozen since .*`migrate abort/s);
+    expect(status.code, 'a frozen source is not a healthy state').toBe(1);
     expect(JSON.parse((await runCli(['status', file, '--json'], { cwd: dir, env })).stdout).writes_frozen_since).toMatch(/^20/);
 
     const again = await runCli(['cutover', file], { cwd: dir, env });

@@ -1,15 +1,18 @@
 // A newcomer's first run: the README's demo on the built-in sandbox, and the
 // package as npm would ship it.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { runCli, tempDir, ROOT } from './support.js';
 
 describe('the sandbox', () => {
-  it('runs the whole journey (validate, check, apply, status, verify, cutover), keeps the reports and removes itself', async () => {
+  it('runs the whole journey (validate, check, apply, status, verify, cutover), keeps the reports and removes itself; the package then still ships exactly the example plans', async () => {
+    // A copy of the package as it would be packed, so that the demo and a run by hand leave their state in it.
     const dir = tempDir('demo');
-    const r = await runCli(['sandbox', 'demo'], { cwd: dir, timeoutMs: 180_000 });
+    for (const f of ['package.json', 'README.md', 'dist', 'schemas', 'templates', 'plans']) cpSync(join(ROOT, f), join(dir, f), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const r = await runCli(['sandbox', 'demo'], { cwd: dir, timeoutMs: 180_000, cli: join(dir, 'dist', 'cli', 'main.js') });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     for (const cmd of ['validate', 'check', 'apply', 'status', 'verify', 'cutover']) expect(r.stdout).toContain(`$ migrate ${cmd} `);
     expect(r.stdout).toMatch(/Writes were frozen for \d+ ms/);
@@ -18,6 +21,18 @@ describe('the sandbox', () => {
     expect(runs.some((x) => x.endsWith('-cutover'))).toBe(true);
     for (const run of runs) expect(JSON.parse(readFileSync(join(dir, 'demo-reports', 'runs', run, 'report.json'), 'utf8')).status).toBe('succeeded');
     expect(existsSync(join(dir, '.sandbox'))).toBe(false);
+
+    // What `migrate apply plans/sandbox.yaml` by hand leaves beside the plan: its state directory, with a dump.
+    const state = join(dir, 'plans', '.migrate', 'sandbox');
+    mkdirSync(join(state, 'dump'), { recursive: true });
+    mkdirSync(join(state, 'runs', 'x-apply'), { recursive: true });
+    for (const f of ['journal.json', 'dump/toc.dat', 'dump/3456.dat.gz', 'runs/x-apply/report.json']) writeFileSync(join(state, f), 'data');
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8' })) as { files: { path: string }[] }[];
+    const files = packed[0].files.map((f) => f.path).sort();
+    const tracked = execFileSync('git', ['ls-files', 'schemas', 'templates', 'plans'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
+    expect(files.filter((f) => !f.startsWith('dist/'))).toEqual(['README.md', 'package.json', ...tracked].sort());
+    expect(files.filter((f) => f.startsWith('plans/'))).toEqual(['plans/aurora-to-pgedge.yaml', 'plans/sandbox.yaml']);
+    expect(files.filter((f) => f.startsWith('dist/') && !/\.(js|d\.ts)(\.map)?$/.test(f))).toEqual([]);
   });
 
   it('up and down: a sandbox with an env file for plans/sandbox.yaml, and nothing left after down', async () => {

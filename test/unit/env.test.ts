@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { interpolate } from '../../src/plan/env.js';
 import { validatePlanText } from '../../src/plan/load.js';
+import { sqlAsWritten } from '../../src/plan/plan.js';
 import { MINIMAL_PLAN } from './support.js';
 
 describe('interpolate', () => {
@@ -63,8 +64,21 @@ describe('environment references in a plan', () => {
   });
 
   it('a value that only looks like a number inside a string stays a string', () => {
-    const { plan } = load('hooks:\n  - after: dump\n    run: ./notify.sh ${N:-3}\n', {});
-    expect(plan!.hooks[0].run).toBe('./notify.sh 3');
+    const { plan } = load('hooks:\n  - after: dump\n    name: notify ${N:-3}\n    run: ./notify.sh\n', {});
+    expect(plan!.hooks[0].name).toBe('notify 3');
+  });
+
+  it("a hook's run keeps its ${VAR} references for the shell ($$ is still a literal $); a missing variable is still an error", () => {
+    const { plan } = load('hooks:\n  - after: dump\n    run: ./notify.sh "${SECRET}" $$HOME\n', { SECRET: 'hunter22' });
+    expect(plan!.hooks[0].run).toBe('./notify.sh "${SECRET}" $HOME');
+    const { problems } = load('hooks:\n  - after: dump\n    run: ./notify.sh "${SECRET}"\n', {});
+    expect(problems.map((p) => p.message)).toEqual(['environment variable SECRET is not set (write ${SECRET:-default} for a default)']);
+  });
+
+  it("a hook's sql runs expanded and is shown as written", () => {
+    const { plan } = load("hooks:\n  - after: dump\n    sql: SELECT '${TOKEN}'\n", { TOKEN: 'hunter22' });
+    expect(plan!.hooks[0].sql).toBe("SELECT 'hunter22'");
+    expect(sqlAsWritten(plan!.hooks[0])).toBe("SELECT '${TOKEN}'");
   });
 
   it('values are substituted in every string, not only in DSNs', () => {

@@ -199,11 +199,11 @@ describe('client commands', () => {
   });
 
   it('as printed: PGPASSWORD=**** and a line that can be pasted', () => {
-    const step = describeById(example, 'dump').steps[0];
+    const step = describeById(example, 'dump').steps[1];
     expect(step.type).toBe('command');
     const line = commandLine(step as Extract<typeof step, { type: 'command' }>);
     expect(line).toBe(
-      `PGPASSWORD=**** pg_dump '--dbname=user=migrator dbname=app host=source.example.com port=5432 sslmode=require' '--snapshot=<anchor snapshot_name>' --format=directory --jobs=8 --file=${DUMP_DIR} --no-publications --no-subscriptions --verbose`,
+      `PGPASSWORD=**** pg_dump '--dbname=user=migrator dbname=app host=source.example.com port=5432 sslmode=require' '--snapshot=<snapshot_name>' --format=directory --jobs=8 --file=${DUMP_DIR} --no-publications --no-subscriptions --verbose`,
     );
   });
 
@@ -236,7 +236,7 @@ describe('client commands', () => {
 
   it('an sslpassword, which has no environment variable, is still not printed', () => {
     const plan: ResolvedPlan = { ...example, source: { ...example.source, dsn: 'host=src dbname=app sslpassword=key-Phrase-9 password=pw-Secret-0' } };
-    const step = describeById(plan, 'dump').steps[0] as Extract<ReturnType<typeof describeTask>['steps'][number], { type: 'command' }>;
+    const step = describeById(plan, 'dump').steps[1] as Extract<ReturnType<typeof describeTask>['steps'][number], { type: 'command' }>;
     const line = commandLine(step);
     expect(line).not.toContain('key-Phrase-9');
     expect(line).not.toContain('pw-Secret-0');
@@ -284,9 +284,10 @@ describe('the runbook', () => {
     expect(md).toContain('## Part 2: cutover (`migrate cutover`)');
   });
 
-  it('numbers every task of both stages, once, in order', () => {
+  it('numbers every task of both stages, once, in order, then the removal of the dump', () => {
     const numbers = [...md.matchAll(/^### (\d+)\. /gm)].map((m) => Number(m[1]));
-    const total = buildGraph(example, 'apply').tasks.length + buildGraph(example, 'cutover').tasks.length;
+    const total = buildGraph(example, 'apply').tasks.length + buildGraph(example, 'cutover').tasks.length + 1;
+    expect(md).toContain(`### ${total}. Remove the dump`);
     expect(numbers).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(md).toContain('### 1. Create publication pgedge_pub_1 on the source');
     expect(md).toMatch(/### 7\. Restore the dump onto n1\n\n<sub>task `restore:n1` · after `dump` · may run at the same time as `restore:n2`<\/sub>/);
@@ -328,6 +329,30 @@ describe('the runbook', () => {
   it('pgEdge nodes get their replication-set step', () => {
     const pg = renderRunbook(pgedge, { dumpDir: DUMP_DIR, facts: {}, file: 'plan.yaml' });
     expect(pg).toContain("SELECT spock.repset_add_all_tables('default_insert_only', ARRAY['public', 'sales'], false);");
+  });
+
+  it('says what must hold first: wal_level, REPLICATION, free slots and senders, pg_hba, no DDL; with checks to run', () => {
+    const before = md.slice(md.indexOf('## Before you start'), md.indexOf('## Task graph'));
+    for (const w of ['wal_level = logical', '`REPLICATION`', 'free replication slots', 'free WAL senders', '`pg_hba.conf`', 'No DDL', "PGOPTIONS='-c default_transaction_read_only=off'"]) expect(before).toContain(w);
+    expect(before).toContain("current_setting('max_replication_slots')::int - (SELECT count(*) FROM pg_replication_slots) AS free_slots");
+  });
+
+  it('shows the SQL of the cutover steps that were prose: synchronous apply, sequences, counts', () => {
+    expect(md).toContain("ALTER SUBSCRIPTION pgedge_sub01 SET (synchronous_commit = 'on');");
+    expect(md).toMatch(/which prints the statements to run on n1 .*, in one transaction:/);
+    expect(md).toContain("format('SELECT setval(%L::regclass, %s, false);', name, value)");
+    expect(md).toMatch(/which prints a query to run on the source .* and on n2 .*: the results must be equal:/);
+  });
+
+  it("rolling back before the switch also puts back each subscription's synchronous_commit", () => {
+    const part = md.slice(md.indexOf('### During the cutover, before the switch'), md.indexOf('### After the switch'));
+    expect(part).toContain('RESET default_transaction_read_only');
+    expect(part).toContain("ALTER SUBSCRIPTION pgedge_sub02 SET (synchronous_commit = '<subsynccommit>');");
+  });
+
+  it("the origin check joins pg_subscription: an origin is named after the subscription's oid", () => {
+    expect(md).toContain("JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid");
+    expect(md).not.toContain("'<pg_' || oid");
   });
 });
 

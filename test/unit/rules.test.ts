@@ -42,6 +42,23 @@ describe('rules next to schema errors', () => {
     ]);
   });
 
+  it('run beside schema errors about values (unknown keys, enums, ranges) anywhere, and say nothing more about those values', () => {
+    const text = MINIMAL_PLAN.replace('slot: slot_1', 'slot: Slot_1').replace('  - node: n1\n', '  - node: n2\n    nod: n1\n') + 'cutover:\n  freeze: frozen\n';
+    expect(problemsOf(text)).toEqual([
+      '6:11: nodes[0]: node "n1" has no replication entry, so it would never receive changes',
+      '9:11: replication[0].node: no node named "n2" (did you mean "n1"?)',
+      '10:5: replication[0]: unknown property "nod" (did you mean "node"?)',
+      '12:11: replication[0].slot: "Slot_1" is not a valid slot name: PostgreSQL allows only lower case letters, digits and underscores',
+      '15:11: cutover.freeze: must be one of "builtin", "hook", "both"',
+    ]);
+  });
+
+  it('a misspelt connection keyword is caught, with the keyword meant', () => {
+    const text = MINIMAL_PLAN.replace('dsn: host=n1.example.com dbname=app', 'dsn: host=n1.example.com dbnmae=app');
+    expect(problemsOf(text)).toEqual(['7:10: nodes[0].dsn: unknown connection keyword "dbnmae" (did you mean "dbname"?); libpq would refuse to connect']);
+    expect(problemsOf(MINIMAL_PLAN.replace('dsn: host=source.example.com dbname=app', 'dsn: postgresql://u@h/app?ssl=true&sslmode=require'))).toEqual([]);
+  });
+
   it('do not run when the schema rejected what they read, so there is no noise', () => {
     const text = MINIMAL_PLAN.replace('slot: slot_1', 'slot: Slot_1').replace('    subscription: sub_1\n', '    subscription: 42\n');
     expect(problemsOf(text)).toEqual(['12:19: replication[0].subscription: must be a string']);

@@ -1,0 +1,371 @@
+// The runbook as a procedure: this test follows the Markdown `migrate runbook`
+// generates for the sandbox plan, as a DBA without the tool would, with psql
+// and a shell, under a write load. It runs every step's code in order,
+// substituting only the marked values (`****` passwords, `<column>` values an
+// earlier step returned), runs every Check, and then expects exactly what
+// `migrate apply` and `migrate cutover` leave: the runbook and the executor
+// cannot drift apart unnoticed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import pg from 'pg';
+import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
+import { runCli, tempDir, ROOT, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { readSourceSequences, sequenceStatements } from '../../src/pg/sequences.js';
+
+let source: Cluster, n1: Cluster, n2: Cluster;
+
+beforeAll(async () => {
+  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
+});
+
+afterAll(async () => {
+  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
+});
+
+// ---- the runbook, parsed -------------------------------------------------
+
+interface Block {
+  heading: string;
+  lang?: string;
+  code?: string;
+  note?: string;
+}
+interface Check {
+  text: string;
+  on?: string;
+  sql?: string;
+}
+interface RunbookStep {
+  title: string;
+  blocks: Block[];
+  check?: Check;
+}
+interface Runbook {
+  dsns: Map<string, string>;
+  prerequisites: Check[];
+  steps: RunbookStep[];
+}
+
+function parseRunbook(md: string): Runbook {
+  const lines = md.split('\n');
+  const dsns = new Map<string, string>();
+  const src = /^- \*\*Source:\*\* `([^`]+)`/m.exec(md);
+  dsns.set('source', src![1]);
+  for (const m of (/^- \*\*Nodes:\*\* (.*)$/m.exec(md)![1]).matchAll(/`([^`]+)` \([^,]+, `([^`]+)`\)/g)) dsns.set(m[1], m[2]);
+  const prerequisites: Check[] = [];
+  const steps: RunbookStep[] = [];
+  let section = '';
+  let step: RunbookStep | undefined;
+  let pendingCheck: Check | undefined;
+  let pendingBlock: Block | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('## ')) {
+      section = line.slice(3);
+      step = undefined;
+      pendingBlock = pendingCheck = undefined;
+      continue;
+    }
+    const inSteps = section.startsWith('Part ');
+    if (inSteps && /^### \d+\. /.test(line)) {
+      step = { title: line.replace(/^### /, ''), blocks: [] };
+      steps.push(step);
+      pendingBlock = pendingCheck = undefined;
+      continue;
+    }
+    if (line.startsWith('```') && line.length > 3 && !line.startsWith('```mermaid')) {
+      const lang = line.slice(3);
+      const body: string[] = [];
+      while (!lines[++i].startsWith('```')) body.push(lines[i]);
+      if (pendingCheck) pendingCheck.sql = body.join('\n');
+      else if (pendingBlock) Object.assign(pendingBlock, { lang, code: body.join('\n') });
+      continue;
+    }
+    const check = /^\*\*Check:\*\* (.*?)(?: \(on ([^)]+)\))?$/.exec(line);
+    if (check) {
+      pendingCheck = { text: check[1], on: check[2] };
+      if (section === 'Before you start') prerequisites.push(pendingCheck);
+      else if (step) step.check = pendingCheck;
+      continue;
+    }
+    if (step && !pendingCheck && line.startsWith('> ') && pendingBlock) {
+      pendingBlock.note = line.slice(2);
+      continue;
+    }
+    if (step && /^(SQL on|Replication protocol command|Shell|Watch).*:$/.test(line)) {
+      pendingBlock = { heading: line.slice(0, -1) };
+      step.blocks.push(pendingBlock);
+    }
+  }
+  return { dsns, prerequisites, steps };
+}
+
+/** The places a heading names, in order: "the source", "every node", or a node's name. */
+function placesIn(text: string, nodes: string[]): string[] {
+  const found: string[] = [];
+  for (const m of text.matchAll(/\b(?:on|run on|and on) (the source|every node|[a-z0-9_-]+)(?: \([^)]*\))?/g)) {
+    const w = m[1] === 'the source' ? 'source' : m[1];
+    if (w === 'every node') found.push(...nodes);
+    else if (w === 'source' || nodes.includes(w)) found.push(w);
+  }
+  return found;
+}
+
+// ---- following it --------------------------------------------------------
+
+class ByHand {
+  readonly values = new Map<string, string>();
+  readonly env = { ...process.env, PATH: `${PG_BIN}:${process.env.PATH}`, PGOPTIONS: '-c default_transaction_read_only=off', PGCONNECT_TIMEOUT: '10' };
+  replication?: { child: ResultPromise; output: string[] };
+
+  constructor(
+    readonly runbook: Runbook,
+    readonly passwords: Map<number, string>,
+    readonly planDir: string,
+  ) {}
+
+  get nodes(): string[] {
+    return [...this.runbook.dsns.keys()].filter((k) => k !== 'source');
+  }
+
+  /** `****` is the password of the one server the same line names by its port; `<name>` a value an earlier step returned. */
+  fill(text: string): string {
+    const withPasswords = text
+      .split('\n')
+      .map((line) => {
+        if (!line.includes('****')) return line;
+        const ports = [...new Set([...line.matchAll(/(?:port=|:)(\d{4,5})\b/g)].map((m) => Number(m[1])))].filter((p) => this.passwords.has(p));
+        expect(ports, `one server on the line: ${line}`).toHaveLength(1);
+        return line.replaceAll('****', this.passwords.get(ports[0])!);
+      })
+      .join('\n');
+    return withPasswords.replace(/<([a-z_]+)>/g, (m, name: string) => {
+      const v = this.values.get(name);
+      expect(v, `a value for ${m}, returned by an earlier step`).toBeDefined();
+      return v!;
+    });
+  }
+
+  dsn(where: string): string {
+    return this.fill(this.runbook.dsns.get(where)!);
+  }
+
+  async psql(where: string, sql: string, opts: { tuplesOnly?: boolean; oneTransaction?: boolean } = {}): Promise<string> {
+    const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(opts.tuplesOnly ? ['-At'] : ['--csv']), ...(opts.oneTransaction ? ['-1'] : []), '-d', this.dsn(where)];
+    const r = await execa(join(PG_BIN, 'psql'), args, { input: sql, env: this.env, reject: false });
+    expect(r.exitCode, `psql on ${where}: ${sql}\n${r.stderr}`).toBe(0);
+    return r.stdout;
+  }
+
+  /** Rows of a --csv result, and every column's first value remembered for later `<column>` references. */
+  remember(csv: string): Record<string, string>[] {
+    const rows = parseCsv(csv);
+    if (rows.length < 1) return [];
+    const [header, ...data] = rows;
+    const records = data.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+    if (records[0]) for (const [k, v] of Object.entries(records[0])) this.values.set(k, v);
+    return records;
+  }
+
+  async sql(where: string, code: string): Promise<Record<string, string>[]> {
+    const records: Record<string, string>[] = [];
+    for (const w of where === 'every node' ? this.nodes : [where]) records.push(...this.remember(await this.psql(w, this.fill(code))));
+    return records;
+  }
+
+  /** The anchor: a replication session kept open, idle, until the dump has finished. */
+  async openReplication(code: string): Promise<void> {
+    const info = this.dsn('source');
+    const dsn = info.includes('://') ? `${info}${info.includes('?') ? '&' : '?'}replication=database` : `${info} replication=database`;
+    const child = execa(join(PG_BIN, 'psql'), ['-X', '-q', '--csv', '-d', dsn], { stdin: 'pipe', env: this.env, reject: false, buffer: false });
+    const output: string[] = [];
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => output.push(...d.split('\n').filter(Boolean)));
+    this.replication = { child, output };
+    child.stdin!.write(this.fill(code) + '\n');
+    const deadline = Date.now() + 15_000;
+    while (output.length < 2 && Date.now() < deadline) await sleep(20);
+    expect(output.length, 'the replication command answered').toBeGreaterThanOrEqual(2);
+    this.remember(output.join('\n'));
+  }
+
+  async closeReplication(): Promise<void> {
+    if (!this.replication) return;
+    this.replication.child.stdin!.end();
+    await this.replication.child;
+    this.replication = undefined;
+  }
+
+  async shell(code: string): Promise<void> {
+    const r = await execa('/bin/sh', ['-c', this.fill(code)], { cwd: this.planDir, env: this.env, reject: false });
+    expect(r.exitCode, `${code}\n${r.stderr.slice(-2000)}`).toBe(0);
+  }
+
+  /** "Repeat until every row shows [active = t and] lag_bytes ≤ N". */
+  async watch(where: string, code: string, text: string): Promise<void> {
+    const max = Number(/lag_bytes ≤ (\d+)/.exec(text)?.[1]);
+    expect(Number.isFinite(max), `a condition to watch for: ${text}`).toBe(true);
+    const active = /active = t/.test(text);
+    const deadline = Date.now() + 60_000;
+    while (true) {
+      const rows = this.remember(await this.psql(where, this.fill(code)));
+      const done = rows.length > 0 && rows.every((r) => Number(r.lag_bytes) <= max && (!active || r.active === 't'));
+      if (done) return;
+      expect(Date.now() < deadline, `watching: ${text}\n${JSON.stringify(rows)}`).toBe(true);
+      await sleep(100);
+    }
+  }
+
+  async check(c: Check): Promise<void> {
+    if (!c.sql) return;
+    await this.sql(c.on ?? 'source', c.sql);
+  }
+
+  async runBlock(step: RunbookStep, b: Block): Promise<void> {
+    const places = placesIn(b.heading, this.nodes);
+    if (b.heading.startsWith('Replication protocol command')) return this.openReplication(b.code!);
+    if (b.heading.startsWith('Shell')) return this.shell(b.code!);
+    if (b.heading.startsWith('Watch')) {
+      if (b.code) await this.watch(places[0], b.code, b.note ?? '');
+      return; // a watch without SQL is for the operator (redirect the application)
+    }
+    expect(b.heading.startsWith('SQL on'), b.heading).toBe(true);
+    if (/which prints the statements to run on/.test(b.heading)) {
+      const statements = await this.psql(places[0], this.fill(b.code!), { tuplesOnly: true });
+      await this.psql(places[1], statements + '\n', { oneTransaction: true });
+    } else if (/which prints a query to run on/.test(b.heading)) {
+      const query = await this.psql(places[0], this.fill(b.code!), { tuplesOnly: true });
+      const results = await Promise.all(places.slice(1).map((w) => this.psql(w, query, { tuplesOnly: true })));
+      expect(results[0].split('\n').length, `${step.title}: tables counted`).toBeGreaterThan(1);
+      for (const r of results) expect(r, `${step.title}: results equal`).toBe(results[0]);
+    } else {
+      for (const w of b.heading.startsWith('SQL on every node') ? this.nodes : [places[0]]) await this.sql(w, b.code!);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(field), (field = '');
+    else if (ch === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+    else field += ch;
+  }
+  if (field || row.length) row.push(field), rows.push(row);
+  return rows;
+}
+
+// ---- what apply + cutover leave ---------------------------------------------
+
+async function sequenceStates(c: Cluster, db: string): Promise<Record<string, { last_value: string; is_called: boolean; increment_by: string }>> {
+  const out: Record<string, { last_value: string; is_called: boolean; increment_by: string }> = {};
+  for (const { name, inc } of await c.query<{ name: string; inc: string }>("SELECT format('%I.%I', schemaname, sequencename) AS name, increment_by::text AS inc FROM pg_sequences ORDER BY 1", [], db)) {
+    const [s] = await c.query<{ last_value: string; is_called: boolean }>(`SELECT last_value::text, is_called FROM ${name}`, [], db);
+    out[name] = { ...s, increment_by: inc };
+  }
+  return out;
+}
+
+/** What the cutover's sequence step leaves on node i, computed with the executor's own functions from the frozen source. */
+async function expectedSequences(db: string, index: number, plan: { gap: bigint; nodes: number }): Promise<Record<string, { last_value: string; is_called: boolean; increment_by: string }>> {
+  const client = new pg.Client({ host: source.host, port: source.port, user: 'postgres', password: source.password, database: db });
+  await client.connect();
+  try {
+    const out: Record<string, { last_value: string; is_called: boolean; increment_by: string }> = {};
+    for (const seq of await readSourceSequences(client, null)) {
+      const name = (await client.query<{ n: string }>("SELECT format('%I.%I', $1::text, $2::text) AS n", [seq.schema, seq.name])).rows[0].n;
+      let state = { last_value: String(seq.last_value ?? seq.start_value), is_called: seq.last_value !== null, increment_by: String(seq.increment_by) };
+      for (const stmt of sequenceStatements(seq, 'interleave', plan.gap, index, plan.nodes)) {
+        const inc = /INCREMENT BY (-?\d+)/.exec(stmt);
+        const set = /setval\(.*, (-?\d+), (true|false)\)/.exec(stmt);
+        if (inc) state = { ...state, increment_by: inc[1] };
+        if (set) state = { ...state, last_value: set[1], is_called: set[2] === 'true' };
+      }
+      out[name] = state;
+    }
+    return out;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the runbook, followed by hand', () => {
+  it('its steps, run in order with psql and a shell under a write load, leave exactly what apply and cutover leave; every Check runs', async () => {
+    const db = 'shop';
+    await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
+    await source.exec(SAMPLE_SCHEMA, db);
+    const dir = tempDir('by-hand');
+    const planDir = join(dir, 'plans');
+    mkdirSync(planDir);
+    copyFileSync(join(ROOT, 'plans', 'sandbox.yaml'), join(planDir, 'sandbox.yaml'));
+    const env = {
+      SANDBOX_SOURCE_PASSWORD: source.password,
+      SANDBOX_SOURCE_PORT: String(source.port),
+      SANDBOX_N1_PASSWORD: n1.password,
+      SANDBOX_N1_PORT: String(n1.port),
+      SANDBOX_N2_PASSWORD: n2.password,
+      SANDBOX_N2_PORT: String(n2.port),
+    };
+    const generated = await runCli(['runbook', 'plans/sandbox.yaml', '-o', 'runbook.md'], { cwd: dir, env });
+    expect(generated.code, generated.stderr).toBe(0);
+    const md = readFileSync(join(dir, 'runbook.md'), 'utf8');
+    expect(md).not.toContain(dir); // portable: no path of the machine that generated it
+    const runbook = parseRunbook(md);
+    expect(runbook.steps.length).toBeGreaterThan(20);
+    const hand = new ByHand(runbook, new Map([source, n1, n2].map((c) => [c.port, c.password])), planDir);
+
+    for (const c of runbook.prerequisites) await hand.check(c);
+    const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 150 });
+    let loadStopped = false;
+    try {
+      for (const step of runbook.steps) {
+        for (const b of step.blocks) await hand.runBlock(step, b);
+        if (step.check && /until this shows 0/.test(step.check.text)) {
+          // The freeze: a session told to end may still be on its way out.
+          const deadline = Date.now() + 15_000;
+          while (Number(Object.values((await hand.sql('source', step.check.sql!))[0])[0]) !== 0) {
+            expect(Date.now() < deadline, step.title).toBe(true);
+            for (const b of step.blocks) await hand.runBlock(step, b);
+          }
+        } else if (step.check) await hand.check(step.check);
+        if (step.check && /close the anchor session/.test(step.check.text)) await hand.closeReplication();
+        if (/^\d+\. Freeze writes/.test(step.title)) {
+          const r = await load.stop();
+          loadStopped = true;
+          expect(r.transactions, 'the load ran until the freeze').toBeGreaterThan(100);
+        }
+      }
+    } finally {
+      await hand.closeReplication();
+      if (!loadStopped) await load.stop();
+    }
+    expect(existsSync(join(planDir, '.migrate', 'sandbox', 'dump')), 'the dump, removed at the end').toBe(false);
+
+    // Exactly as `migrate apply` and `migrate cutover` leave it.
+    const tables = await userTables(source, db);
+    expect((await compareClusters([source, n1, n2], db, tables)).filter((t) => !t.equal)).toEqual([]);
+    for (const [i, node] of [n1, n2].entries()) {
+      expect(await sequenceStates(node, db), `sequences of ${node.name}`).toEqual(await expectedSequences(db, i, { gap: 1000n, nodes: 2 }));
+      expect(await node.query('SELECT subname FROM pg_subscription')).toEqual([]);
+    }
+    expect(await source.query('SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+    expect(await source.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
+    const [ro] = await source.query<{ setconfig: string[] }>("SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'shop') AND setrole = 0");
+    expect(ro.setconfig).toContain('default_transaction_read_only=on');
+  }, 180_000);
+});

@@ -119,6 +119,15 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'copy-database-settings': {
       const carried = facts.database_settings?.[node!];
       const database = carried?.database ?? parseConninfo(plan.nodes.find((x) => x.name === node)!.dsn).dbname ?? '<node database>';
+      const check = { text: `A new session of ${node}'s database shows the settings (SHOW search_path).`, on: node, sql: 'SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database());' };
+      if (!carried) {
+        // Before the run: a query that prints the statements, so the runbook can be followed as it stands.
+        const user = parseConninfo(plan.nodes.find((x) => x.name === node)!.dsn).user ?? null;
+        return {
+          steps: [{ type: 'sql', on: 'source', sql: renderSql('database-settings-statements.sql.hbs', { node, database, user }), output: { kind: 'statements', on: node! }, note: 'Settings of a role the node does not have fail there: create the role first, or leave that statement out.' }],
+          check,
+        };
+      }
       return {
         steps: [
           { type: 'sql', on: 'source', sql: renderSql('read-database-settings.sql.hbs', {}) },
@@ -129,7 +138,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             note: 'Skipped: default_transaction_read_only and transaction_read_only for the database or the role the tool connects as (the restore and the stream need writes), and settings of roles the node does not have (each is named in the report).',
           },
         ],
-        check: { text: `A new session of ${node}'s database shows the settings (SHOW search_path).`, on: node, sql: 'SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database());' },
+        check,
       };
     }
     case 'create-subscription':

@@ -94,7 +94,7 @@ describe('output a person reads', () => {
       execa('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: answer, env: { ...noCi, ...env }, reject: false, timeout: 60_000 });
     const cutover = await inTerminal(['cutover', file], 'n\n');
     expect(cutover.stdout).toContain(`migrate cutover ${file} will:`);
-    expect(cutover.stdout).toMatch(/freeze writes on the source: postgres read-only, every other session of it ended/);
+    expect(cutover.stdout).toMatch(/freeze writes on the source: postgres closed to new connections and read-only, every other session of it ended/);
     expect(cutover.stdout).toContain('Cut over now? [y/N]');
     expect(cutover.stdout).toContain('Not cut over: nothing was changed.');
     expect(cutover.exitCode).toBe(1);

@@ -1,5 +1,6 @@
 // What running tasks learn and later tasks (and reruns) need. Stored in the
 // journal and the run report; nothing secret ever goes in here.
+import type { SequenceAction } from './pg/sequences.js';
 
 export interface AnchorFacts {
   slot: string;
@@ -21,6 +22,8 @@ export interface Facts {
   freeze?: { database: string; read_only_before: string | null; frozen_at: string; hook: boolean };
   /** Each subscription's synchronous_commit before the cutover made apply synchronous. */
   apply_sync_before?: Record<string, string>;
+  /** Per node, what the cutover did to each sequence. */
+  sequences?: Record<string, SequenceAction[]>;
   /** When the application was switched to the nodes: the cutover's point of no return. */
   switched_at?: string;
   [key: string]: unknown;

@@ -7,6 +7,7 @@ import type { ResolvedPlan } from '../plan/plan.js';
 import type { Redactor } from '../secrets.js';
 import { toolPath } from '../render/commands.js';
 import { withClient } from './connect.js';
+import { spockLocalDdlSql } from '../render/spock-local-ddl.js';
 import { OperationError } from '../errors.js';
 
 export async function dropRestoredObjects(plan: ResolvedPlan, node: string, dumpDir: string, redactor: Redactor): Promise<boolean> {
@@ -28,7 +29,9 @@ export async function dropRestoredObjects(plan: ResolvedPlan, node: string, dump
   if (!drops.length) return false;
   const n = plan.nodes.find((x) => x.name === node)!;
   await withClient(n.dsn, `node ${node}`, async (c) => {
-    await c.query(['BEGIN', ...drops, 'COMMIT'].join(';\n'));
+    // Spock would otherwise carry each DROP to the other nodes, which drop their own.
+    const local = n.kind === 'pgedge' ? [spockLocalDdlSql().replace(/;$/, '')] : [];
+    await c.query([...local, 'BEGIN', ...drops, 'COMMIT'].join(';\n'));
   });
   return true;
 }

@@ -44,6 +44,87 @@ export async function readSourceSequences(source: pg.Client, schemas: string[] |
 
 export type SequenceStrategy = 'copy' | 'interleave' | 'snowflake';
 
+/** A column that takes its values from a sequence: an identity column, or one whose default calls nextval on it. */
+export interface SequenceColumn {
+  schema: string;
+  table: string;
+  column: string;
+}
+
+const key = (schema: string, name: string) => JSON.stringify([schema, name]);
+
+/**
+ * On a node, the columns each sequence feeds (partitions left out: they share
+ * their parent's). snowflake.convert_sequence_to_snowflake rewrites exactly
+ * these to snowflake.nextval; a sequence no column uses keeps handing out
+ * plain values through the application's own nextval('...') calls.
+ */
+export async function readSequenceColumns(node: pg.Client): Promise<(schema: string, name: string) => SequenceColumn[]> {
+  const r = await node.query<{ seq_schema: string; seq_name: string; schema: string; table: string; column: string }>(
+    `SELECT sn.nspname AS seq_schema, s.relname AS seq_name, tn.nspname AS schema, t.relname AS table, a.attname AS column
+       FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = s.oid AND d.classid = 'pg_attrdef'::regclass
+       JOIN pg_attrdef ad ON ad.oid = d.objid
+       JOIN pg_class t ON t.oid = ad.adrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
+      WHERE s.relkind = 'S' AND NOT t.relispartition
+     UNION
+     SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname
+       FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace
+       JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
+       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND a.attidentity <> ''
+      WHERE s.relkind = 'S' AND NOT t.relispartition
+      ORDER BY 1, 2, 3, 4, 5`,
+  );
+  const byKey = new Map<string, SequenceColumn[]>();
+  for (const x of r.rows) {
+    const k = key(x.seq_schema, x.seq_name);
+    byKey.set(k, [...(byKey.get(k) ?? []), { schema: x.schema, table: x.table, column: x.column }]);
+  }
+  return (schema, name) => byKey.get(key(schema, name)) ?? [];
+}
+
+/** What the cutover did to one sequence on one node, for its output and the report. */
+export interface SequenceAction {
+  schema: string;
+  name: string;
+  action: 'copy' | 'interleave' | 'snowflake';
+  /** snowflake: the columns whose default is now snowflake.nextval. */
+  columns?: string[];
+  /** copy and interleave: the next value this node hands out, and its step. */
+  next?: string;
+  step?: string;
+}
+
+/**
+ * Under strategy snowflake, a sequence no column uses is interleaved instead:
+ * snowflake.convert_sequence_to_snowflake only widens such a sequence, and the
+ * application's nextval('...') would hand out the same values on every node.
+ */
+export function sequenceAction(seq: SourceSequence, strategy: SequenceStrategy, columns: SequenceColumn[], gap: bigint, nodeIndex: number, nodeCount: number): { action: SequenceAction; statements: string[] } {
+  const base = { schema: seq.schema, name: seq.name };
+  if (strategy === 'snowflake' && columns.length) {
+    return { action: { ...base, action: 'snowflake', columns: columns.map((c) => `${c.schema}.${c.table}.${c.column}`) }, statements: sequenceStatements(seq, 'snowflake', gap, nodeIndex, nodeCount) };
+  }
+  const effective = strategy === 'snowflake' ? 'interleave' : strategy;
+  const statements = sequenceStatements(seq, effective, gap, nodeIndex, nodeCount);
+  const step = seq.increment_by * (effective === 'interleave' ? BigInt(nodeCount) : 1n);
+  const set = plannedValue(seq, effective, gap, nodeIndex);
+  // copy sets the value as handed out already (is_called), interleave as the next one.
+  const next = set && (effective === 'copy' ? set.value + step : set.value);
+  return { action: { ...base, action: effective, ...(next !== undefined ? { next: String(next) } : {}), step: String(step) }, statements };
+}
+
+/** One line per node for the cutover's output: what was done, sequence by sequence. */
+export function sequenceSummary(actions: SequenceAction[], strategy: SequenceStrategy, limit = 20): string {
+  const shown = actions.slice(0, limit).map((a) =>
+    a.action === 'snowflake' ? `${a.schema}.${a.name} snowflake (${a.columns!.join(', ')})` : `${a.schema}.${a.name} ${a.action === 'interleave' ? 'interleaved' : 'copied'}${a.next ? `, next ${a.next} step ${a.step}` : ''}${strategy === 'snowflake' ? ' (no column uses it)' : ''}`,
+  );
+  const more = actions.length > limit ? `; ... and ${actions.length - limit} more (see the report)` : '';
+  return `${actions.length} sequence${actions.length === 1 ? '' : 's'} set (${strategy})${shown.length ? `: ${shown.join('; ')}${more}` : ''}`;
+}
+
 /**
  * The statements that set one node's copy of a source sequence.
  * interleave: with N nodes, node i (0-based) hands out base + i*k, base + i*k + N*k, ...
@@ -53,19 +134,23 @@ export type SequenceStrategy = 'copy' | 'interleave' | 'snowflake';
 export function sequenceStatements(seq: SourceSequence, strategy: SequenceStrategy, gap: bigint, nodeIndex: number, nodeCount: number): string[] {
   const name = quoteQualified(`${seq.schema}.${seq.name}`);
   const lit = quoteLiteral(`${quoteIdent(seq.schema)}.${quoteIdent(seq.name)}`);
+  if (strategy === 'snowflake') return [`SELECT snowflake.convert_sequence_to_snowflake(${lit}::regclass)`];
+  const set = plannedValue(seq, strategy, gap, nodeIndex);
+  if (strategy === 'copy') return set ? [`SELECT setval(${lit}::regclass, ${set.value}, true)`] : [];
+  return [`ALTER SEQUENCE ${name} INCREMENT BY ${seq.increment_by * BigInt(nodeCount)}`, `SELECT setval(${lit}::regclass, ${set!.value}, false)`];
+}
+
+/** The value setval gives the sequence (is_called true for copy, false for interleave), or undefined when copy leaves it alone. */
+function plannedValue(seq: SourceSequence, strategy: 'copy' | 'interleave', gap: bigint, nodeIndex: number): { value: bigint } | undefined {
   const k = seq.increment_by;
   const ascending = k > 0n;
   const last = seq.last_value ?? seq.start_value - k; // never used: as if one step before its start
-  if (strategy === 'snowflake') return [`SELECT snowflake.convert_sequence_to_snowflake(${lit}::regclass)`];
   if (strategy === 'copy') {
-    if (seq.last_value === null && gap === 0n) return [];
-    const value = ascending ? last + gap : last - gap;
-    return [`SELECT setval(${lit}::regclass, ${clamp(value, seq)}, true)`];
+    if (seq.last_value === null && gap === 0n) return undefined;
+    return { value: clamp(ascending ? last + gap : last - gap, seq) };
   }
-  const n = BigInt(nodeCount);
   const base = ascending ? last + gap + k : last - gap + k;
-  const first = base + BigInt(nodeIndex) * k;
-  return [`ALTER SEQUENCE ${name} INCREMENT BY ${k * n}`, `SELECT setval(${lit}::regclass, ${clamp(first, seq)}, false)`];
+  return { value: clamp(base + BigInt(nodeIndex) * k, seq) };
 }
 
 function clamp(v: bigint, seq: SourceSequence): bigint {

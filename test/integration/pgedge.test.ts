@@ -104,6 +104,9 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
       await load.stop();
     }
     expect(cutover.code, cutover.stdout + cutover.stderr).toBe(0);
+    // Per sequence, what the cutover did: snowflake where a column takes the values, interleaved where none does.
+    expect(cutover.stdout).toMatch(/\[sequences:n2\] .*shop\.invoice_numbers interleaved, next \d+ step 3 \(no column uses it\)/);
+    expect(cutover.stdout).toMatch(/\[sequences:n2\] .*shop\.invoices_id_seq snowflake \(shop\.invoices\.id\)/);
 
     // Up to the freeze: the three nodes are exactly the frozen source.
     const tables = (await userTables(source, DB)).filter(notSpock);
@@ -136,8 +139,15 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
       // 60 inserts per table (20 per node), none lost to a key handed out twice.
       expect(counts, c.name).toEqual({ customers: '60', invoices: '60', numbers: '60', old_numbers: '0', events: '60', documents: '60', lines: '60', seeds_left: '0', updated: '300' });
       // Each node's keys come from its own snowflake.node.
-      const makers = await c.query<{ node: string; n: string }>("SELECT snowflake.format(id)->>'node' AS node, count(*)::text AS n FROM shop.orders WHERE id > 2147483647 GROUP BY 1 ORDER BY 1", [], DB);
-      expect(makers).toEqual([{ node: '1', n: '20' }, { node: '2', n: '20' }, { node: '3', n: '20' }]);
+      for (const table of ['shop.orders', 'shop.customers', 'shop.invoices', 'public.events']) {
+        const makers = await c.query<{ node: string; n: string }>(`SELECT snowflake.get_node(id)::text AS node, count(*)::text AS n FROM ${table} WHERE id > 2147483647 GROUP BY 1 ORDER BY 1`, [], DB);
+        expect(makers, `${table} on ${c.name}`).toEqual([{ node: '1', n: '20' }, { node: '2', n: '20' }, { node: '3', n: '20' }]);
+      }
+      // The standalone sequence is interleaved: each node on its own residue, for every value it will ever hand out.
+      const residues = await c.query<{ note: string; r: string[] }>("SELECT note, array_agg(DISTINCT number % 3 ORDER BY number % 3)::text[] AS r FROM shop.invoices WHERE note ~ '^n[123]$' GROUP BY 1 ORDER BY 1", [], DB);
+      expect(residues.map((x) => x.r.length)).toEqual([1, 1, 1]);
+      expect(new Set(residues.map((x) => x.r[0])).size).toBe(3);
+      expect(await c.query("SELECT increment_by::text AS step FROM pg_sequences WHERE sequencename = 'invoice_numbers'", [], DB)).toEqual([{ step: '3' }]);
       expect(await c.query('SELECT * FROM spock.exception_log', [], DB)).toEqual([]);
       const log = readFileSync(join(c.dataDir, 'server.log'), 'utf8');
       expect(log.split('\n').filter((l) => /CONFLICT|duplicate key|spock.*ERROR/i.test(l)), c.name).toEqual([]);

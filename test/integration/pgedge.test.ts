@@ -6,7 +6,7 @@
 // throughout. After the cutover (sequences: snowflake) all three nodes take
 // writes at once, and nothing collides, goes missing or is left behind.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
 import { havePgedge, startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
@@ -85,7 +85,6 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
   it('migrates under load, cuts over with snowflake sequences, then takes writes on all three nodes with nothing lost, doubled or left behind', async () => {
     const dir = tempDir('pgedge');
     const { file, env } = writePlan(dir, { name: 'pge', source, nodes, db: DB, extra: 'cutover:\n  sequences:\n    strategy: snowflake' });
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
 
     const check = await runCli(['check', file, '--json'], { cwd: dir, env });
@@ -162,5 +161,35 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
       const subs = await c.query<{ status: string }>('SELECT status FROM spock.sub_show_status()', [], DB);
       expect(subs.map((s) => s.status)).toEqual(['replicating', 'replicating']);
     }
+  });
+});
+
+describe.skipIf(!ready)('native origin ids beside Spock node ids', () => {
+  it('apply refuses a subscription whose origin id would equal a Spock node id, and says how to move past it', async () => {
+    const db = 'clash';
+    await Promise.all([source, nodes[0]].map((c) => c.createDatabase(db)));
+    await source.exec('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10);', db);
+    await nodes[0].exec('CREATE EXTENSION spock', db);
+    await nodes[0].query('SELECT spock.node_create($1, $2)', ['c1', `host=/tmp port=${nodes[0].port} dbname=${db}`], db);
+    // A node known here whose id is the one the next origin will get (Spock's ids are hashes: this stands for the unlucky case).
+    const [{ next }] = await nodes[0].query<{ next: number }>('SELECT min(g)::int AS next FROM generate_series(1, 65534) g WHERE g NOT IN (SELECT roident::int FROM pg_replication_origin)', [], db);
+    await nodes[0].query("INSERT INTO spock.node (node_id, node_name) VALUES ($1, 'unlucky')", [next], db);
+    const dir = tempDir('clash');
+    const { file, env } = writePlan(dir, { name: 'clash', source, nodes: [nodes[0]], db });
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
+
+    const apply = await runCli(['apply', file], { cwd: dir, env });
+    expect(apply.code).toBe(1);
+    expect(apply.stdout + apply.stderr).toContain(`would get id ${next}, which is the id of Spock node unlucky`);
+    expect(apply.stdout + apply.stderr).toContain(`pg_replication_origin_create('pgedge_migrate_reserved_${next}')`);
+    expect(await nodes[0].query("SELECT subname FROM pg_subscription", [], db)).toEqual([]);
+
+    // The fix, as given: the placeholder takes the id, the subscription's origin the next one.
+    await nodes[0].query(`SELECT pg_replication_origin_create('pgedge_migrate_reserved_${next}')`, [], db);
+    const again = await runCli(['apply', file], { cwd: dir, env });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`origin id ${next + 1}; Spock node ids .*${next} \\(unlucky\\).*: no overlap`));
+    expect((await runCli(['abort', file], { cwd: dir, env })).code).toBe(0);
+    await nodes[0].query(`SELECT pg_replication_origin_drop('pgedge_migrate_reserved_${next}')`, [], db);
   });
 });

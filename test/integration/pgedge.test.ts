@@ -96,6 +96,8 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
     try {
       const apply = await runCli(['apply', file], { cwd: dir, env });
       expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+      // DDL replication is on in the cluster; the restore kept its DDL on each node.
+      for (const n of ['n1', 'n2', 'n3']) expect(apply.stdout).toMatch(new RegExp(`\\[restore:${n}\\] restored onto ${n} .*Spock queued none of its DDL for the other nodes`));
       const verify = await runCli(['verify', file], { cwd: dir, env });
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       cutover = await runCli(['cutover', file], { cwd: dir, env });
@@ -148,6 +150,8 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
       expect(new Set(residues.map((x) => x.r[0])).size).toBe(3);
       expect(await c.query("SELECT increment_by::text AS step FROM pg_sequences WHERE sequencename = 'invoice_numbers'", [], DB)).toEqual([{ step: '3' }]);
       expect(await c.query('SELECT * FROM spock.exception_log', [], DB)).toEqual([]);
+      // Neither the restore nor the sequences' conversion sent DDL to the other nodes.
+      expect(await c.query('SELECT message FROM spock.queue', [], DB)).toEqual([]);
       const log = readFileSync(join(c.dataDir, 'server.log'), 'utf8');
       expect(log.split('\n').filter((l) => /CONFLICT|duplicate key|spock.*ERROR/i.test(l)), c.name).toEqual([]);
     }

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { quoteQualified, quoteIdent, quoteLiteral } from '../render/quote.js';
 import { OperationError } from '../errors.js';
+import { renderSql } from '../render/templates.js';
 
 export interface SourceSequence {
   schema: string;
@@ -60,23 +61,7 @@ const key = (schema: string, name: string) => JSON.stringify([schema, name]);
  * plain values through the application's own nextval('...') calls.
  */
 export async function readSequenceColumns(node: pg.Client): Promise<(schema: string, name: string) => SequenceColumn[]> {
-  const r = await node.query<{ seq_schema: string; seq_name: string; schema: string; table: string; column: string }>(
-    `SELECT sn.nspname AS seq_schema, s.relname AS seq_name, tn.nspname AS schema, t.relname AS table, a.attname AS column
-       FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace
-       JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = s.oid AND d.classid = 'pg_attrdef'::regclass
-       JOIN pg_attrdef ad ON ad.oid = d.objid
-       JOIN pg_class t ON t.oid = ad.adrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-       JOIN pg_attribute a ON a.attrelid = ad.adrelid AND a.attnum = ad.adnum
-      WHERE s.relkind = 'S' AND NOT t.relispartition
-     UNION
-     SELECT sn.nspname, s.relname, tn.nspname, t.relname, a.attname
-       FROM pg_class s JOIN pg_namespace sn ON sn.oid = s.relnamespace
-       JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'i'
-       JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
-       JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND a.attidentity <> ''
-      WHERE s.relkind = 'S' AND NOT t.relispartition
-      ORDER BY 1, 2, 3, 4, 5`,
-  );
+  const r = await node.query<{ seq_schema: string; seq_name: string; schema: string; table: string; column: string }>(renderSql('sequence-columns.sql.hbs', {}));
   const byKey = new Map<string, SequenceColumn[]>();
   for (const x of r.rows) {
     const k = key(x.seq_schema, x.seq_name);

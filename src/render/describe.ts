@@ -8,6 +8,7 @@ import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
 import { quoteLiteral, quoteQualified } from './quote.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
+import { SPOCK_LOCAL_DDL_SETTINGS, spockLocalDdlSql } from './spock-local-ddl.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -98,12 +99,13 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         check: { text: `pg_dump exited 0 and ${ctx.dumpDir}/toc.dat exists. Then close the anchor session.` },
       };
     case 'restore':
+      if (isPgedge(plan, node!)) return describePgedgeRestore(plan, node!, ctx.dumpDir);
       return {
         steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
     case 'create-subscription':
-      return {
+      return withOriginIdCheck(plan, node!, r!.subscription, {
         steps: [
           {
             type: 'sql',
@@ -118,7 +120,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
           },
         ],
         check: { text: 'The origin stands at the anchor.', on: node, sql: `SELECT external_id, remote_lsn FROM pg_replication_origin_status WHERE external_id = '${fact(facts.origins?.[node!], "pg_' || oid || '")}';` },
-      };
+      });
     case 'add-to-replication-set': {
       const n = plan.nodes.find((x) => x.name === node)!;
       return {
@@ -136,6 +138,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             note: 'Every restored table joins the node-to-node replication set, so that after the cutover writes on one node reach the others. Done before the stream from the source is enabled: while its apply worker runs, this can deadlock with it.',
           },
         ],
+        check: { text: 'No restored table is outside a replication set (no rows).', on: node, sql: `SELECT nspname, relname FROM ${n.kind === 'pgedge' ? 'spock' : 'pglogical'}.tables WHERE set_name IS NULL ORDER BY 1, 2;` },
       };
     }
     case 'enable-subscription':
@@ -173,6 +176,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         ],
       };
     case 'sync-sequences': {
+      if (isPgedge(plan, node!)) return describePgedgeSequences(plan, node!);
       const s = plan.cutover.sequences;
       const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
       return {
@@ -204,6 +208,56 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       return { steps: [actionStep(h, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };
     }
   }
+}
+
+function isPgedge(plan: ResolvedPlan, node: string): boolean {
+  return plan.nodes.find((x) => x.name === node)?.kind === 'pgedge';
+}
+
+const LOCAL_DDL_NOTE = 'In the same session as what follows: Spock would otherwise send this DDL to the other nodes, which do the same themselves (these settings are on in a pgEdge cluster that replicates DDL).';
+
+function describePgedgeRestore(plan: ResolvedPlan, node: string, dumpDir: string): TaskDescription {
+  return {
+    steps: [
+      { type: 'sql', on: node, sql: 'SELECT clock_timestamp() AS restore_started;', note: 'Note the time: Spock must queue nothing for the other nodes from here on.' },
+      {
+        type: 'command',
+        command: restoreCommand(plan, node, dumpDir),
+        note: `All nodes may restore at once. Every connection of the restore sets ${SPOCK_LOCAL_DDL_SETTINGS.join(', ')} off (options in --dbname): each node restores the dump itself, and Spock must not carry one node's CREATEs to the others.`,
+      },
+    ],
+    check: {
+      text: "pg_restore exited 0; the node has the source's tables; Spock queued none of the restore's DDL (0).",
+      on: node,
+      sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'spock', 'snowflake');\nSELECT count(*) AS queued FROM spock.queue WHERE queued_at >= '<restore_started>';",
+    },
+  };
+}
+
+/** On a pgEdge node the subscription's origin id must be no Spock node's id: looked at before, proven after. */
+function withOriginIdCheck(plan: ResolvedPlan, node: string, subscription: string, d: TaskDescription): TaskDescription {
+  if (!isPgedge(plan, node)) return d;
+  return {
+    steps: [{ type: 'sql', on: node, sql: renderSql('origin-id-before.sql.hbs', {}), note: 'Spock node ids and replication origin ids share one number space in commit timestamps. If next_origin_id equals a node_id, take that id first: SELECT pg_replication_origin_create(\'pgedge_migrate_reserved_<id>\');' }, ...d.steps],
+    check: { text: `${d.check!.text} Its id is no Spock node's (spock_node_with_that_id is NULL).`, on: node, sql: `${d.check!.sql}\n${renderSql('origin-id-after.sql.hbs', { subscription }).trim()}` },
+  };
+}
+
+function describePgedgeSequences(plan: ResolvedPlan, node: string): TaskDescription {
+  const s = plan.cutover.sequences;
+  const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+  const position = plan.nodes.findIndex((x) => x.name === node);
+  const steps: Step[] = [
+    { type: 'sql', on: 'source', sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'last_value NULL with a sequence never used is fine; NULL because the role may not read it is an error.' },
+    { type: 'sql', on: node, sql: spockLocalDdlSql(), note: LOCAL_DDL_NOTE },
+  ];
+  if (strategy === 'snowflake') {
+    steps.push({ type: 'sql', on: node, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from.' });
+    steps.push({ type: 'sql', on: node, sql: renderSql('snowflake-sequences.sql.hbs', { node, offset: position + 1, count: plan.nodes.length, gap: s.gap }), note: `In one transaction, for every sequence of the source. snowflake.node must be set on ${node}, and differ from every other node's.` });
+  } else {
+    steps.push({ type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the source's value plus the gap.` : 'setval(sequence, source last_value + gap, true).'}` });
+  }
+  return { steps, check: { text: 'Every sequence a column uses feeds it through snowflake.nextval (strategy snowflake); every other one steps by the node count.', on: node, sql: renderSql('sequences-after.sql.hbs', {}) } };
 }
 
 function actionStep(a: { run?: string; sql?: string; on?: string }, note?: string): Step {

@@ -17,7 +17,8 @@ export const createSubscription: TaskRunner = async (ctx) => {
   const anchor = ctx.facts.anchor;
   if (!anchor) throw new OperationError('no anchor position is recorded; the subscription cannot be positioned');
   const client = await ctx.db(node);
-  const [create, advance] = ctx.describe().steps;
+  // On a pgEdge node a look at the origin ids comes first; this task makes it in code.
+  const [create, advance] = ctx.describe().steps.slice(-2);
   const existing = await client.query<{ subenabled: boolean; origin: string; remote_lsn: string | null }>(
     `SELECT s.subenabled, 'pg_' || s.oid AS origin, o.remote_lsn::text AS remote_lsn
        FROM pg_subscription s LEFT JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid

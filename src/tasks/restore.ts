@@ -19,8 +19,8 @@ export const restore: TaskRunner = async (ctx) => {
       throw new OperationError(ctx.redactor.redact(`clearing the cut-off restore on ${node}: ${pgErrorText(e)}`));
     }
   }
-  const step = ctx.describe().steps[0];
-  if (step.type !== 'command') throw new Error('restore step is not a command');
+  const step = ctx.describe().steps.find((x) => x.type === 'command');
+  if (!step || step.type !== 'command') throw new Error('restore step is not a command');
   const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
   const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   const r = await ctx.run(step.command, `pg_restore-${node}`);

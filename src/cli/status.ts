@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadPlan, stateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
+import { readSpockStatus, spockHealthy, formatSpockStatus } from './status-spock.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
 
 interface NodeStatus {
@@ -50,9 +51,10 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
       return row;
     }),
   );
-  const healthy = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
+  const spock = await readSpockStatus(plan);
+  const healthy = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state) && spockHealthy(spock);
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, ...(spock.length ? { spock } : {}) }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
@@ -74,6 +76,7 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   out(line(header));
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) out(line(r));
+  out(formatSpockStatus(spock));
   out(`\n${healthy ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
   if (frozenNote) out(`\n${frozenNote}\n`);
   return healthy ? 0 : 1;

@@ -98,6 +98,13 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
       expect(apply.code, apply.stdout + apply.stderr).toBe(0);
       // DDL replication is on in the cluster; the restore kept its DDL on each node.
       for (const n of ['n1', 'n2', 'n3']) expect(apply.stdout).toMatch(new RegExp(`\\[restore:${n}\\] restored onto ${n} .*Spock queued none of its DDL for the other nodes`));
+      // status shows the native streams and, beside them, the Spock mesh.
+      const status = await runCli(['status', file], { cwd: dir, env });
+      expect(status.code, status.stdout + status.stderr).toBe(0);
+      expect(status.stdout).toContain('Spock, between the nodes:');
+      expect(status.stdout).toMatch(/n1\s+sub_n1_n2\s+n2\s+replicating\s+none/);
+      const statusJson = JSON.parse((await runCli(['status', file, '--json'], { cwd: dir, env })).stdout);
+      expect(statusJson.spock.map((x: { node: string; subscriptions: { status: string }[] }) => `${x.node}:${x.subscriptions.map((y) => y.status).join(',')}`)).toEqual(['n1:replicating,replicating', 'n2:replicating,replicating', 'n3:replicating,replicating']);
       const verify = await runCli(['verify', file], { cwd: dir, env });
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       cutover = await runCli(['cutover', file], { cwd: dir, env });

@@ -1,5 +1,6 @@
 // What every group of checks is given, and what the source tells the others.
 import type { LoadedPlan } from '../plan/load.js';
+import { quoteIdent } from '../render/quote.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 
 export interface CheckContext {
@@ -55,4 +56,9 @@ export interface SourceFacts {
 
 export function qualified(schema: string, name: string): string {
   return `${schema}.${name}`;
+}
+
+/** A relation's name as SQL, each part quoted apart. */
+export function sq(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
 }

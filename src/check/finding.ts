@@ -1,7 +1,5 @@
 // What `migrate check` reports, and the three ways it is printed. A finding is
 // data; deciding severity happens in the checks, printing happens here.
-import { closest } from '../plan/spelling.js';
-import { UsageError } from '../errors.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -28,15 +26,6 @@ export function listed(items: string[], sep = ', '): string {
 
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
-}
-
-/** Unknown names are refused rather than ignored: a typo would otherwise silently skip nothing. */
-export function checkSkipNames(skip: string[], known: readonly string[]): void {
-  for (const name of skip) {
-    if (known.includes(name)) continue;
-    const guess = closest(name, [...known]);
-    throw new UsageError(`--skip-check ${name}: no check has that name${guess ? ` (did you mean ${guess}?)` : ''}`, `Check names: ${known.join(', ')}`);
-  }
 }
 
 /** The operator has judged these: they stay visible, as information. */
@@ -71,7 +60,7 @@ function counts(findings: Finding[]): string {
 const LINE_WIDTH = 120;
 const MIN_TEXT_WIDTH = 60;
 
-function wrap(text: string, width: number): string[] {
+export function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(' ')) {

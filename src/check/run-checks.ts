@@ -6,18 +6,20 @@ import { stateDir as planStateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { redactorFor } from '../engine/run-stage.js';
 import { pgErrorText } from '../pg/connect.js';
-import { applySkips, checkSkipNames, ordered, type Finding } from './finding.js';
+import { applySkips, ordered, type Finding } from './finding.js';
 import { withCheckSession } from './session.js';
-import { checkSource, readSourceFacts, SOURCE_CHECKS } from './source.js';
-import { checkNode, NODE_CHECKS } from './nodes.js';
-import { checkTools, TOOL_CHECKS } from './tools.js';
+import { checkSource, readSourceSummary } from './source.js';
+import { checkNode } from './nodes.js';
+import { checkTools } from './tools.js';
+import { CHECK_NAMES, checkSkipNames } from './registry.js';
+import { toFinding } from './judge.js';
+import { rule as reachable, unreachable } from './rules/source.reachable.js';
 import type { CheckContext, SourceFacts } from './context.js';
 
 export type { Finding, Severity } from './finding.js';
 export { hasErrors } from './finding.js';
 
-/** Every name --skip-check accepts. */
-export const CHECK_NAMES: readonly string[] = [...SOURCE_CHECKS, ...NODE_CHECKS, ...TOOL_CHECKS];
+export { CHECK_NAMES };
 
 export interface RunChecksOptions {
   /** Check names whose findings the operator has judged: reported as info. */
@@ -43,7 +45,7 @@ function startedTasks(loaded: LoadedPlan, state: string): Set<string> {
  */
 export async function runChecks(loaded: LoadedPlan, opts: RunChecksOptions = {}): Promise<Finding[]> {
   const skip = opts.skip ?? [];
-  checkSkipNames(skip, CHECK_NAMES);
+  checkSkipNames(skip);
   const { plan } = loaded;
   const stateDir = planStateDir(loaded, opts.stateDir);
   const ctx: CheckContext = { loaded, plan, stateDir, started: startedTasks(loaded, stateDir) };
@@ -58,24 +60,13 @@ export async function runChecks(loaded: LoadedPlan, opts: RunChecksOptions = {})
   let read = false;
   try {
     sourceFindings = await withCheckSession(plan.source.dsn, 'the source', async (c) => {
-      const facts = await readSourceFacts(c, ctx);
+      const summary = await readSourceSummary(c, ctx);
       read = true;
-      checkOthers(facts.facts);
-      return checkSource(c, ctx, facts);
+      checkOthers(summary);
+      return checkSource(c, ctx, summary);
     });
   } catch (e) {
-    sourceFindings = [
-      {
-        id: 'source.reachable',
-        severity: 'error',
-        target: 'source',
-        found: pgErrorText(e),
-        why: read
-          ? 'The connection to the source failed during its checks; those after the failure were not made.'
-          : 'Nothing can be migrated from a source that cannot be read. The checks that compare with it (node versions, existing objects, extensions, roles, tool versions, disk) were not made.',
-        fix: 'Check source.dsn, that the server is reachable from here, pg_hba.conf, and that the role may read the catalogs.',
-      },
-    ];
+    sourceFindings = [toFinding(reachable.id, 'source', unreachable(pgErrorText(e), read))];
   }
   const all = [...sourceFindings, ...(await checkOthers(undefined))];
   const redactor = redactorFor(loaded);

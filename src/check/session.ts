@@ -1,8 +1,6 @@
-// How the checks talk to a database: read-only sessions with short timeouts,
-// and one failing query reported as a finding rather than ending the check.
+// How the checks talk to a database: read-only sessions with short timeouts.
 import type pg from 'pg';
-import { withClient, pgErrorText } from '../pg/connect.js';
-import type { Finding } from './finding.js';
+import { withClient } from '../pg/connect.js';
 
 /**
  * Every statement of a check session runs read-only: check promises to change
@@ -15,27 +13,6 @@ export async function withCheckSession<T>(dsn: string, label: string, fn: (c: pg
     await c.query("SET default_transaction_read_only = on; SET statement_timeout = '30s'; SET lock_timeout = '5s'; SET idle_in_transaction_session_timeout = '60s'");
     return fn(c);
   });
-}
-
-export type CheckResult = Finding | Finding[] | undefined;
-
-/** One check; its failure (a permission, a missing catalog on an old server) becomes a warning of its own. */
-export async function probe(id: string, target: string, run: () => Promise<CheckResult>): Promise<Finding[]> {
-  try {
-    const r = await run();
-    return r === undefined ? [] : Array.isArray(r) ? r : [r];
-  } catch (e) {
-    return [
-      {
-        id,
-        severity: 'warning',
-        target,
-        found: `could not be checked: ${pgErrorText(e)}`,
-        why: 'The query behind this check failed, so what it looks for is unknown; the migration may still fail on it.',
-        fix: 'Run the check as a role that can read the catalogs (a superuser), or judge it by hand and pass --skip-check to silence it.',
-      },
-    ];
-  }
 }
 
 /** PostgreSQL's major version from server_version_num: 150018 -> 15, 90624 -> 9.6. */

@@ -3,6 +3,7 @@ import { formatProblem } from '../plan/problem.js';
 import { describeEndpoint } from '../pg/connect.js';
 import { runChecks } from '../check/run-checks.js';
 import { formatGithub, formatJson, formatTable, hasErrors } from '../check/finding.js';
+import { explainRule, formatRuleList } from '../check/catalog.js';
 import { redactorFor } from '../engine/run-stage.js';
 import { UsageError } from '../errors.js';
 import { EXIT } from './exit.js';
@@ -10,14 +11,21 @@ import { EXIT } from './exit.js';
 export const CHECK_FORMATS = ['table', 'json', 'github'] as const;
 
 export interface CheckOptions {
+  list?: boolean;
+  explain?: string;
   json?: boolean;
   format?: string;
   skipCheck?: string[];
   stateDir?: string;
 }
 
-/** `migrate check PLAN`: every finding about the source, the nodes and the tools; 1 on an unskipped error. */
-export async function checkCommand(file: string, opts: CheckOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/** `migrate check PLAN`: every finding about the source, the nodes and the tools; 1 on an unskipped error. `--list` and `--explain ID` describe the checks instead. */
+export async function checkCommand(file: string | undefined, opts: CheckOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (opts.list || opts.explain !== undefined) {
+    out(opts.list ? formatRuleList() : explainRule(opts.explain!));
+    return EXIT.ok;
+  }
+  if (file === undefined) throw new UsageError('check: a plan file is needed', 'migrate check PLAN; or migrate check --list, migrate check --explain ID.');
   if (opts.format !== undefined && !(CHECK_FORMATS as readonly string[]).includes(opts.format)) {
     throw new UsageError(`--format ${opts.format}: use one of ${CHECK_FORMATS.join(', ')}`);
   }

@@ -40,12 +40,14 @@ program
 program
   .command('check')
   .description('preflight: connect to the source, every node and the tools, change nothing, and report each finding with why it matters and its fix')
-  .argument('<plan>', 'plan file (YAML)')
+  .argument('[plan]', 'plan file (YAML); not needed with --list or --explain')
+  .option('--list', 'list every check: id, target, severity, title (no plan needed)')
+  .option('--explain <id>', 'why a check matters and how to fix what it finds (no plan needed)')
   .option('--json', 'machine-readable output: { ok, findings }')
   .addOption(new Option('--format <format>', 'table, json, or github (annotations; the default under GitHub Actions)').choices(['table', 'json', 'github']))
   .option('--skip-check <name...>', 'report these findings as info: the operator has judged them (names as printed, e.g. source.inactive_slots)')
   .addOption(stateDirOption())
-  .action(async (file: string, opts) => {
+  .action(async (file: string | undefined, opts) => {
     process.exitCode = await (await import('./check.js')).checkCommand(file, opts, out, err);
   });
 

@@ -200,3 +200,25 @@ describe('the example', () => {
     expect(join(ROOT, EXAMPLE)).toBe(EXAMPLE_PLAN);
   });
 });
+
+describe('migrate check --list and --explain (no plan, no database)', () => {
+  it('--list exits 0 with a line per check', () => {
+    const r = migrate('check', '--list');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^CHECK +TARGET +SEVERITY +TITLE\n/);
+    expect(r.stdout).toMatch(/^source\.wal_level +source +error +wal_level is logical$/m);
+    expect(r.stderr).toBe('');
+  });
+
+  it('--explain ID exits 0; an unknown ID exits 2 with the nearest name and no stack trace', () => {
+    expect(migrate('check', '--explain', 'node.roles')).toMatchObject({ code: 0, stdout: expect.stringMatching(/^node\.roles: /) });
+    const r = migrate('check', '--explain', 'node.role');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('migrate: --explain node.role: no check has that name (did you mean node.roles?)');
+    expect(r.all).not.toContain('    at ');
+  });
+
+  it('check without a plan exits 2', () => {
+    expect(migrate('check').code).toBe(2);
+  });
+});

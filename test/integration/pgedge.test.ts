@@ -90,6 +90,13 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
     const check = await runCli(['check', file, '--json'], { cwd: dir, env });
     const findings = JSON.parse(check.stdout).findings as { id: string; severity: string; target: string; found: string }[];
     expect(findings.filter((f) => f.severity === 'error'), check.stdout).toEqual([]);
+    for (const n of ['n1', 'n2', 'n3']) {
+      const of = (id: string) => findings.filter((f) => f.id === id && f.target === n);
+      expect(of('node.ddl_replication')).toMatchObject([{ severity: 'info', found: expect.stringContaining("spock.enable_ddl_replication, spock.include_ddl_repset, spock.allow_ddl_from_functions on: the migration's sessions turn them off") }]);
+      expect(of('node.origin_ids')).toMatchObject([{ severity: 'info', found: expect.stringMatching(/^origin id \d+; Spock node ids .*: no overlap/) }]);
+      expect(of('node.snowflake')).toMatchObject([{ severity: 'info', found: expect.stringMatching(new RegExp(`^snowflake.node = ${n.slice(1)} \\(.*\\): distinct$`)) }]);
+      expect(of('node.spock_subscriptions')).toEqual([]); // all replicating
+    }
 
     const load = startWriteLoad(source, { db: DB, script: LOAD, clients: 2, rate: 80 });
     let cutover;
@@ -189,7 +196,16 @@ describe.skipIf(!ready)('native origin ids beside Spock node ids', () => {
     const { file, env } = writePlan(dir, { name: 'clash', source, nodes: [nodes[0]], db });
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
 
-    const apply = await runCli(['apply', file], { cwd: dir, env });
+    // check says it first, and also what spock.deny_all_ddl would do to the restore.
+    await nodes[0].exec(`ALTER DATABASE ${db} SET spock.deny_all_ddl = on`);
+    const check = JSON.parse((await runCli(['check', file, '--json'], { cwd: dir, env })).stdout).findings as { id: string; severity: string; found: string }[];
+    await nodes[0].exec(`ALTER DATABASE ${db} RESET spock.deny_all_ddl`);
+    expect(check.filter((f) => f.severity === 'error').map((f) => `${f.id}: ${f.found}`)).toEqual([
+      'node.ddl_replication: spock.deny_all_ddl is on',
+      `node.origin_ids: the subscription's origin will get (the lowest free one) id ${next}, the id of Spock node unlucky`,
+    ]);
+
+    const apply = await runCli(['apply', file, '--skip-check', 'node.origin_ids'], { cwd: dir, env });
     expect(apply.code).toBe(1);
     expect(apply.stdout + apply.stderr).toContain(`would get id ${next}, which is the id of Spock node unlucky`);
     expect(apply.stdout + apply.stderr).toContain(`pg_replication_origin_create('pgedge_migrate_reserved_${next}')`);

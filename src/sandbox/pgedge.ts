@@ -11,7 +11,7 @@ export const PGEDGE_PREFIX_DEFAULT = '/opt/pgedge-15.18-spock-5.0.11';
 
 export const PGEDGE_BUILD_HINT =
   'build it once (about 3 minutes): apt-get install -y build-essential patch bzip2 zlib1g-dev pkg-config && ' +
-  `TARBALLS=../shared/vendor/pgedge SKIP_SPOCKCTRL=1 bash ../shared/vendor/pgedge/build.sh ${PGEDGE_PREFIX_DEFAULT} (or run .ci/run), or set PGEDGE_PREFIX to where it is`;
+  `TARBALLS=$PWD/../shared/vendor/pgedge SKIP_SPOCKCTRL=1 bash ../shared/vendor/pgedge/build.sh ${PGEDGE_PREFIX_DEFAULT} (or run .ci/run), or set PGEDGE_PREFIX to where it is`;
 
 /** The prefix holding the pgEdge stack: explicit, PGEDGE_PREFIX, then the build's default. */
 export function pgedgePrefix(explicit?: string): string {
@@ -45,9 +45,14 @@ export function pgedgeNodeSettings(snowflakeNode: number): Record<string, string
 }
 
 /** Starts pgEdge nodes named as given; snowflake.node is each one's position, from 1. */
-export async function startPgedgeNodes(names: string[], prefix = pgedgePrefix()): Promise<LocalCluster[]> {
+/** Refuses, saying how to build it, when the stack is not in the prefix. */
+export function requirePgedge(prefix = pgedgePrefix()): void {
   const missing = pgedgeMissing(prefix);
   if (missing) throw new OperationError(`the pgEdge stack is not built: ${missing}`, `To ${PGEDGE_BUILD_HINT}.`);
+}
+
+export async function startPgedgeNodes(names: string[], prefix = pgedgePrefix()): Promise<LocalCluster[]> {
+  requirePgedge(prefix);
   const started: LocalCluster[] = [];
   try {
     // One by one: each needs its own snowflake.node.

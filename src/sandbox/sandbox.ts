@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { findPgBin, startLocalClusters, stopClusterAt, type LocalCluster } from './local-cluster.js';
-import { createSpockMesh, pgedgePrefix, startPgedgeNodes } from './pgedge.js';
+import { createSpockMesh, pgedgePrefix, requirePgedge, startPgedgeNodes } from './pgedge.js';
 import { readAsset } from '../assets.js';
 import { OperationError, UsageError } from '../errors.js';
 
@@ -41,6 +41,7 @@ export async function sandboxUp(opts: { dir: string; pgBin?: string; load?: bool
   const dir = resolve(opts.dir);
   if (readSandbox(dir)) throw new UsageError(`a sandbox is already up in ${dir}`, 'Run `migrate sandbox down` first.');
   const pgBin = findPgBin(opts.pgBin);
+  if (opts.pgedge) requirePgedge();
   mkdirSync(dir, { recursive: true });
   // Each cluster's data lives under the system's temporary directory, which the
   // server's own user can reach even when this directory is root's.

@@ -23,3 +23,14 @@ describe.skipIf(!ready)('the pgEdge sandbox', () => {
     expect(existsSync(join(dir, '.sandbox'))).toBe(false);
   });
 });
+
+describe('the pgEdge sandbox without the stack', () => {
+  it('refuses before starting anything, saying how to build the stack', async () => {
+    const dir = tempDir('no-pgedge');
+    const r = await runCli(['sandbox', 'up', '--pgedge'], { cwd: dir, env: { PGEDGE_PREFIX: join(dir, 'none') } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`the pgEdge stack is not built: ${join(dir, 'none', 'bin', 'postgres')} is missing`);
+    expect(r.stderr).toContain('bash ../shared/vendor/pgedge/build.sh');
+    expect(existsSync(join(dir, '.sandbox'))).toBe(false);
+  });
+});

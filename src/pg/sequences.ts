@@ -50,6 +50,8 @@ export interface SequenceColumn {
   schema: string;
   table: string;
   column: string;
+  /** Its default is already snowflake.nextval (converted before the freeze, or by an earlier run). */
+  converted?: boolean;
 }
 
 const key = (schema: string, name: string) => JSON.stringify([schema, name]);
@@ -61,11 +63,11 @@ const key = (schema: string, name: string) => JSON.stringify([schema, name]);
  * plain values through the application's own nextval('...') calls.
  */
 export async function readSequenceColumns(node: pg.Client): Promise<(schema: string, name: string) => SequenceColumn[]> {
-  const r = await node.query<{ seq_schema: string; seq_name: string; schema: string; table: string; column: string }>(renderSql('sequence-columns.sql.hbs', {}));
+  const r = await node.query<{ seq_schema: string; seq_name: string; schema: string; table: string; column: string; converted: boolean }>(renderSql('sequence-columns.sql.hbs', {}));
   const byKey = new Map<string, SequenceColumn[]>();
   for (const x of r.rows) {
     const k = key(x.seq_schema, x.seq_name);
-    byKey.set(k, [...(byKey.get(k) ?? []), { schema: x.schema, table: x.table, column: x.column }]);
+    byKey.set(k, [...(byKey.get(k) ?? []), { schema: x.schema, table: x.table, column: x.column, converted: x.converted }]);
   }
   return (schema, name) => byKey.get(key(schema, name)) ?? [];
 }
@@ -90,7 +92,9 @@ export interface SequenceAction {
 export function sequenceAction(seq: SourceSequence, strategy: SequenceStrategy, columns: SequenceColumn[], gap: bigint, nodeIndex: number, nodeCount: number): { action: SequenceAction; statements: string[] } {
   const base = { schema: seq.schema, name: seq.name };
   if (strategy === 'snowflake' && columns.length) {
-    return { action: { ...base, action: 'snowflake', columns: columns.map((c) => `${c.schema}.${c.table}.${c.column}`) }, statements: sequenceStatements(seq, 'snowflake', gap, nodeIndex, nodeCount) };
+    // convert_sequence_to_snowflake refuses a sequence it has already converted.
+    const statements = columns.every((c) => c.converted) ? [] : sequenceStatements(seq, 'snowflake', gap, nodeIndex, nodeCount);
+    return { action: { ...base, action: 'snowflake', columns: columns.map((c) => `${c.schema}.${c.table}.${c.column}`) }, statements };
   }
   const effective = strategy === 'snowflake' ? 'interleave' : strategy;
   const statements = sequenceStatements(seq, effective, gap, nodeIndex, nodeCount);

@@ -175,6 +175,20 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
           { type: 'wait', text: `Until every slot's confirmed_flush_lsn reaches F, for up to ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'F') }) },
         ],
       };
+    case 'convert-sequences':
+      return {
+        steps: [
+          { type: 'sql', on: node!, sql: spockLocalDdlSql(), note: LOCAL_DDL_NOTE },
+          { type: 'sql', on: node!, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from.' },
+          {
+            type: 'sql',
+            on: node!,
+            sql: renderSql('snowflake-convert.sql.hbs', {}),
+            note: `In one transaction. Before the freeze: Snowflake ids depend on no value of the source, and a 4-byte key (with the keys referencing it) is rewritten to bigint. The stream from the source keeps applying (it carries explicit keys). snowflake.node must be set on ${node} and differ from every other node's.`,
+          },
+        ],
+        check: { text: "Every column listed above has the default snowflake.nextval('<its sequence>'::regclass).", on: node, sql: renderSql('sequences-after.sql.hbs', {}) },
+      };
     case 'sync-sequences': {
       if (isPgedge(plan, node!)) return describePgedgeSequences(plan, node!);
       const s = plan.cutover.sequences;
@@ -252,8 +266,8 @@ function describePgedgeSequences(plan: ResolvedPlan, node: string): TaskDescript
     { type: 'sql', on: node, sql: spockLocalDdlSql(), note: LOCAL_DDL_NOTE },
   ];
   if (strategy === 'snowflake') {
-    steps.push({ type: 'sql', on: node, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from.' });
-    steps.push({ type: 'sql', on: node, sql: renderSql('snowflake-sequences.sql.hbs', { node, offset: position + 1, count: plan.nodes.length, gap: s.gap }), note: `In one transaction, for every sequence of the source. snowflake.node must be set on ${node}, and differ from every other node's.` });
+    steps.push({ type: 'sql', on: node, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from: those are already converted.' });
+    steps.push({ type: 'sql', on: node, sql: renderSql('snowflake-sequences.sql.hbs', { node, offset: position + 1, count: plan.nodes.length, gap: s.gap }), note: 'In one transaction, for every sequence of the source that no column uses.' });
   } else {
     steps.push({ type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the source's value plus the gap.` : 'setval(sequence, source last_value + gap, true).'}` });
   }

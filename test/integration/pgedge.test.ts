@@ -122,6 +122,9 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
     // Per sequence, what the cutover did: snowflake where a column takes the values, interleaved where none does.
     expect(cutover.stdout).toMatch(/\[sequences:n2\] .*shop\.invoice_numbers interleaved, next \d+ step 3 \(no column uses it\)/);
     expect(cutover.stdout).toMatch(/\[sequences:n2\] .*shop\.invoices_id_seq snowflake \(shop\.invoices\.id\)/);
+    // Those a column uses were converted before the freeze (Snowflake ids need no value of the source).
+    expect(cutover.stdout).toMatch(/\[snowflake:n3\] 4 converted to Snowflake: .*shop\.invoices_id_seq \(shop\.invoices\.id\)/);
+    expect(cutover.stdout.indexOf('done    [snowflake:n3]')).toBeLessThan(cutover.stdout.indexOf('start   [freeze]'));
 
     // Up to the freeze: the three nodes are exactly the frozen source.
     const tables = (await userTables(source, DB)).filter(notSpock);

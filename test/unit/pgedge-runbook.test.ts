@@ -37,15 +37,23 @@ describe('the runbook of a pgEdge plan', () => {
     expect(checkOf(step(/Spock replication set default on n1/))).toContain('FROM spock.tables WHERE set_name IS NULL');
   });
 
-  it('converts column-backed sequences with snowflake and interleaves the others, in a session that keeps its DDL local', () => {
-    const seq = step(/Set sequences on n2/);
-    const local = seq.indexOf('SET spock.enable_ddl_replication = off;');
+  it('converts the sequences columns use before the freeze, in a session that keeps its DDL local', () => {
+    const convert = step(/Convert the sequences columns use to Snowflake on n2, before the freeze/);
+    const local = convert.indexOf('SET spock.enable_ddl_replication = off;');
     expect(local).toBeGreaterThan(0);
-    expect(local).toBeLessThan(seq.indexOf('snowflake.convert_sequence_to_snowflake'));
-    expect(seq).toContain("SELECT snowflake.convert_sequence_to_snowflake('<schema>.<sequence>'::regclass);");
+    expect(local).toBeLessThan(convert.indexOf('snowflake.convert_sequence_to_snowflake'));
+    expect(convert).toContain("SELECT snowflake.convert_sequence_to_snowflake('<schema>.<sequence>'::regclass);");
+    expect(checkOf(convert)).toContain('FROM pg_sequences s');
+    expect(md.indexOf('Convert the sequences columns use to Snowflake on n2')).toBeLessThan(md.indexOf('Freeze writes on the source'));
+  });
+
+  it('interleaves the sequences no column uses after the freeze, in a session that keeps its DDL local', () => {
+    const seq = step(/Set sequences on n2/);
+    expect(seq.indexOf('SET spock.enable_ddl_replication = off;')).toBeGreaterThan(0);
+    expect(seq).not.toContain('SELECT snowflake.convert_sequence_to_snowflake');
     expect(seq).toContain('n2 takes one value in every 2, at offset 2.');
     expect(seq).toContain('ALTER SEQUENCE <schema>.<sequence> INCREMENT BY <2 x its increment>;');
-    expect(checkOf(seq)).toContain('FROM pg_sequences s');
+    expect(md.indexOf('Set sequences on n2')).toBeGreaterThan(md.indexOf('Freeze writes on the source'));
   });
 
   it('shows no password', () => {

@@ -67,6 +67,12 @@ describe('sequenceAction under snowflake', () => {
     expect(action).toEqual({ schema: 'shop', name: 'orders_id_seq', action: 'snowflake', columns: ['shop.orders.id'] });
   });
 
+  it('a sequence already converted (before the freeze) is not converted again: convert_sequence_to_snowflake would refuse it', () => {
+    const { action, statements } = sequenceAction(seq(), 'snowflake', [{ ...column[0], converted: true }], 0n, 1, 3);
+    expect(statements).toEqual([]);
+    expect(action).toMatchObject({ action: 'snowflake', columns: ['shop.orders.id'] });
+  });
+
   it('a standalone sequence is interleaved: convert_sequence_to_snowflake would leave its nextval() equal on every node', () => {
     const { action, statements } = sequenceAction(seq({ name: 'invoice_numbers', last_value: 1500n }), 'snowflake', [], 10n, 1, 3);
     expect(statements).toEqual(['ALTER SEQUENCE shop.invoice_numbers INCREMENT BY 3', "SELECT setval('shop.invoice_numbers'::regclass, 1512, false)"]);

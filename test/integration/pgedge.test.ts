@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { havePgedge, startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
+import { havePgedge, startPgedgeNodes, createSpockMesh, waitForSpockMesh } from '../harness/pgedge.js';
 import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 const DB = 'pge';
@@ -112,6 +112,13 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
       expect(status.stdout).toMatch(/n1\s+sub_n1_n2\s+n2\s+replicating\s+none/);
       const statusJson = JSON.parse((await runCli(['status', file, '--json'], { cwd: dir, env })).stdout);
       expect(statusJson.spock.map((x: { node: string; subscriptions: { status: string }[] }) => `${x.node}:${x.subscriptions.map((y) => y.status).join(',')}`)).toEqual(['n1:replicating,replicating', 'n2:replicating,replicating', 'n3:replicating,replicating']);
+      // A Spock subscription that is not replicating makes status fail, and shows why.
+      await nodes[0].query("SELECT spock.sub_disable('sub_n1_n2', true)", [], DB);
+      const down = await runCli(['status', file], { cwd: dir, env });
+      await nodes[0].query("SELECT spock.sub_enable('sub_n1_n2', true)", [], DB);
+      expect(down.code, down.stdout).toBe(1);
+      expect(down.stdout).toMatch(/n1\s+sub_n1_n2\s+n2\s+disabled/);
+      await waitForSpockMesh(nodes, DB);
       const verify = await runCli(['verify', file], { cwd: dir, env });
       expect(verify.code, verify.stdout + verify.stderr).toBe(0);
       cutover = await runCli(['cutover', file], { cwd: dir, env });

@@ -1,5 +1,6 @@
 // What running tasks learn and later tasks (and reruns) need. Stored in the
 // journal and the run report; nothing secret ever goes in here.
+import type { SequenceAction } from './pg/sequences.js';
 
 export interface AnchorFacts {
   slot: string;
@@ -31,6 +32,8 @@ export interface Facts {
   apply_sync_before?: Record<string, string>;
   /** Per node: the source database's settings carried to it (pg_db_role_setting), and its database's name. */
   database_settings?: Record<string, { database: string; settings: { role: string | null; name: string; value: string }[] }>;
+  /** Per node, what the cutover did to each sequence. */
+  sequences?: Record<string, SequenceAction[]>;
   /** When the application was switched to the nodes: the cutover's point of no return. */
   switched_at?: string;
   [key: string]: unknown;

@@ -132,6 +132,27 @@ export interface MultimasterFacts {
   subscriptions: { sub_name: string; origins: string[] | null }[];
 }
 
+/** What only a pgedge node has to say: Spock's DDL replication, its mesh, origin ids, Snowflake. */
+export interface PgedgeFacts {
+  /** The server's settings as an ordinary session sees them (the migration's own sessions turn the first three off). */
+  ddl: { enable_ddl_replication: string | null; include_ddl_repset: string | null; allow_ddl_from_functions: string | null; deny_all_ddl: string | null };
+  /** Spock's own view of the node-to-node subscriptions (spock.sub_show_status); [] without Spock. */
+  spock_status: { name: string; status: string; provider: string }[];
+  /** The id the subscription's replication origin gets (or has, when it exists), and every Spock node id this node knows. */
+  origin: { id: number | undefined; existing: boolean; spock_nodes: { id: number; name: string }[] };
+  /** Snowflake, read only under cutover.sequences.strategy snowflake. */
+  snowflake: SnowflakeFacts | undefined;
+}
+
+export interface SnowflakeFacts {
+  created: boolean;
+  available: boolean;
+  /** snowflake.node as the server has it (null: not set). */
+  node: string | null;
+  /** The other pgedge nodes' snowflake.node, read from them; error when one could not be read. */
+  peers: { name: string; node: string | null; error?: string }[];
+}
+
 /** Whether the node opened its subscription's connection to the source (through dblink). */
 export type ReachFacts = { tested: false; why: 'no_dblink' } | { tested: true; error?: { code?: string; text: string } };
 
@@ -161,6 +182,8 @@ export interface NodeFacts {
   replication_origins: number;
   /** For pgedge and pglogical nodes. */
   multimaster: MultimasterFacts | undefined;
+  /** For pgedge nodes. */
+  pgedge: PgedgeFacts | undefined;
   reach: ReachFacts;
   /** Why the node cannot take writes (a hot standby, sessions that start read-only); undefined when it can. */
   writable: NotWritable | undefined;

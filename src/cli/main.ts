@@ -157,6 +157,7 @@ sandbox
   .option('--pg-bin <dir>', 'PostgreSQL server binaries (default: PG_BIN, pg_config --bindir, /usr/lib/postgresql/*/bin)')
   .option('--no-load', 'start no write load')
   .option('--rate <tps>', 'write load in transactions per second', '50')
+  .option('--pgedge', 'three pgEdge nodes (Spock mesh, Snowflake) from the built stack (PGEDGE_PREFIX) instead of two plain ones')
   .action(async (opts) => {
     process.exitCode = await (await import('./sandbox.js')).sandboxUpCommand(opts, out);
   });
@@ -176,6 +177,7 @@ sandbox
   .option('--reports <dir>', 'where the run reports are kept', 'demo-reports')
   .option('--pg-bin <dir>', 'PostgreSQL server binaries')
   .option('--keep', 'leave the sandbox running afterwards')
+  .option('--pgedge', 'against three pgEdge nodes (Spock mesh, Snowflake) from the built stack, with plans/sandbox-pgedge.yaml')
   .action(async (opts) => {
     process.exitCode = await (await import('./sandbox.js')).sandboxDemoCommand(opts, out);
   });

@@ -1,8 +1,8 @@
 import { sandboxUp, sandboxDown } from '../sandbox/sandbox.js';
 import { sandboxDemo } from '../sandbox/demo.js';
 
-export async function sandboxUpCommand(opts: { dir: string; pgBin?: string; load?: boolean; rate?: string }, out: (s: string) => void): Promise<number> {
-  await sandboxUp({ dir: opts.dir, pgBin: opts.pgBin, load: opts.load, rate: opts.rate ? Number(opts.rate) : undefined }, out);
+export async function sandboxUpCommand(opts: { dir: string; pgBin?: string; load?: boolean; rate?: string; pgedge?: boolean }, out: (s: string) => void): Promise<number> {
+  await sandboxUp({ dir: opts.dir, pgBin: opts.pgBin, load: opts.load, rate: opts.rate ? Number(opts.rate) : undefined, pgedge: opts.pgedge }, out);
   out('sandbox is up. `migrate sandbox down` stops and removes it.\n');
   return 0;
 }
@@ -12,6 +12,6 @@ export function sandboxDownCommand(opts: { dir: string }, out: (s: string) => vo
   return 0;
 }
 
-export async function sandboxDemoCommand(opts: { dir: string; reports: string; pgBin?: string; keep?: boolean }, out: (s: string) => void): Promise<number> {
+export async function sandboxDemoCommand(opts: { dir: string; reports: string; pgBin?: string; keep?: boolean; pgedge?: boolean }, out: (s: string) => void): Promise<number> {
   return sandboxDemo(opts, out);
 }

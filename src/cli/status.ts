@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { loadPlan, stateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
+import { readSpockStatus, spockHealthy, formatSpockStatus } from './status-spock.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
 import { planCoverage } from '../verify/plan-coverage.js';
 import { formatCoverage } from '../verify/coverage-gaps.js';
@@ -58,9 +59,10 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const coverage = sourceError ? [] : await planCoverage(plan, plan.replication);
   const covered = coverage.every((c) => !c.gaps.length);
   const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
-  const healthy = streaming && covered && !coverage.some((c) => c.error);
+  const spock = await readSpockStatus(plan);
+  const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock);
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, coverage }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, coverage, ...(spock.length ? { spock } : {}) }, null, 2) + '\n');
     return healthy && !frozen ? 0 : 1;
   }
   out(`Plan ${plan.name}\n\n`);
@@ -94,6 +96,7 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   out(`\n${streamLine}${covered ? '' : ' Not every published table reaches the nodes (below).'}\n`);
   for (const c of coverage.filter((x) => x.error)) out(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`);
   if (!covered) out(`\n${formatCoverage(coverage)}`);
+  out(formatSpockStatus(spock));
   if (frozenNote) out(`\n${frozenNote}\n`);
   // A frozen source is never a healthy state to report: the application cannot write.
   return healthy && !frozen ? 0 : 1;

@@ -16,6 +16,7 @@ import type { TaskContext } from '../tasks/context.js';
 import { describeTask } from '../render/describe.js';
 import { connect, connectMaintenance } from '../pg/connect.js';
 import { SourceSessions } from './source-sessions.js';
+import { sessionOptionsFor } from '../render/spock-local-ddl.js';
 import { runCommand } from '../exec/run-command.js';
 import { commandLine } from '../render/steps.js';
 import { writeReport, type RunReport } from '../report/report.js';
@@ -255,7 +256,8 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
       const dsn = dsnOf(where);
       if (!dsn) return Promise.reject(new Error(`unknown database "${where}"`));
       if (signal.aborted || closed) return Promise.reject(new InterruptedError());
-      const opening = connect(dsn, where === 'source' ? 'the source' : `node ${where}`).then(async (c) => {
+      const options = sessionOptionsFor(loaded.plan, where);
+      const opening = connect(dsn, where === 'source' ? 'the source' : `node ${where}`, options ? { options } : {}).then(async (c) => {
         if (closed) {
           await c.end().catch(() => undefined);
           throw new InterruptedError();

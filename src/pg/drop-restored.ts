@@ -7,6 +7,7 @@ import type { ResolvedPlan } from '../plan/plan.js';
 import type { Redactor } from '../secrets.js';
 import { toolPath } from '../render/commands.js';
 import { withClient } from './connect.js';
+import { spockLocalDdlSql } from '../render/spock-local-ddl.js';
 import { OperationError } from '../errors.js';
 
 async function readDump(plan: ResolvedPlan, args: string[], dumpDir: string, redactor: Redactor): Promise<string> {
@@ -51,6 +52,8 @@ export async function dropRestoredObjects(plan: ResolvedPlan, node: string, dump
   if (!drops.length && !oids.length) return false;
   const n = plan.nodes.find((x) => x.name === node)!;
   return withClient(n.dsn, `node ${node}`, async (c) => {
+    // Spock would otherwise carry each DROP to the other nodes, which drop their own.
+    if (n.kind === 'pgedge') await c.query(spockLocalDdlSql());
     await c.query('BEGIN');
     try {
       if (drops.length) await c.query(drops.join(';\n'));

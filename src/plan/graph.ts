@@ -27,6 +27,7 @@ export type TaskKind =
   | 'cutover-ready'
   | 'freeze-writes'
   | 'drain'
+  | 'convert-sequences'
   | 'sync-sequences'
   | 'quick-check'
   | 'switch'
@@ -106,7 +107,11 @@ function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
   const t: TaskSpec[] = [];
   const nodes = plan.nodes.map((n) => n.name);
   const sets = plan.replication;
-  t.push({ id: 'ready', kind: 'cutover-ready', stage: 'cutover', phase: 'ready', title: 'Check every node is streaming and under the lag threshold', deps: [] });
+  // Snowflake ids depend on no value of the source: the conversion (a table
+  // rewrite for a 4-byte key) runs before the freeze, not during it.
+  const early = plan.cutover?.sequences?.strategy === 'snowflake' ? nodes.map((n) => `snowflake:${n}`) : [];
+  for (const n of nodes) if (early.length) t.push({ id: `snowflake:${n}`, kind: 'convert-sequences', stage: 'cutover', phase: 'ready', title: `Convert the sequences columns use to Snowflake on ${n}, before the freeze`, deps: [], node: n });
+  t.push({ id: 'ready', kind: 'cutover-ready', stage: 'cutover', phase: 'ready', title: 'Check every node is streaming and under the lag threshold', deps: early });
   t.push({ id: 'freeze', kind: 'freeze-writes', stage: 'cutover', phase: 'freeze', title: 'Freeze writes on the source', deps: ['ready'] });
   t.push({ id: 'drain', kind: 'drain', stage: 'cutover', phase: 'drain', title: 'Wait until every node has applied the frozen position', deps: ['freeze'] });
   for (const n of nodes) t.push({ id: `sequences:${n}`, kind: 'sync-sequences', stage: 'cutover', phase: 'sequences', title: `Set sequences on ${n}`, deps: ['drain'], node: n });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parseConninfo, formatKeyValue, redactConninfo } from '../plan/conninfo.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 import { quoteIdent, quoteQualified } from './quote.js';
+import { mergeOptions, nodeSessionOptions } from './spock-local-ddl.js';
 
 export interface Command {
   program: string;
@@ -17,9 +18,10 @@ export function toolPath(plan: ResolvedPlan, program: string): string {
 }
 
 /** A DSN for a client program: the password goes to the environment, the rest to --dbname. */
-function connection(dsn: string): { dbname: string; env: Record<string, string> } {
+function connection(dsn: string, sessionOptions?: string): { dbname: string; env: Record<string, string> } {
   const { password, ...rest } = parseConninfo(dsn);
-  return { dbname: formatKeyValue(rest), env: password ? { PGPASSWORD: password } : {} };
+  const options = mergeOptions(rest.options, sessionOptions);
+  return { dbname: formatKeyValue({ ...rest, ...(options ? { options } : {}) }), env: password ? { PGPASSWORD: password } : {} };
 }
 
 export function dumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): Command {
@@ -36,7 +38,8 @@ export function dumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): 
 
 export function restoreCommand(plan: ResolvedPlan, node: string, dir: string): Command {
   const n = plan.nodes.find((x) => x.name === node)!;
-  const c = connection(n.dsn);
+  // pg_restore's every connection (one per job) carries the node's session settings.
+  const c = connection(n.dsn, nodeSessionOptions(n));
   const argv = [`--dbname=${c.dbname}`, '--format=directory', `--jobs=${plan.restore.jobs}`, '--exit-on-error', '--verbose'];
   if (plan.restore.no_owner) argv.push('--no-owner');
   if (plan.restore.no_privileges) argv.push('--no-privileges');

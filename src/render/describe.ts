@@ -11,6 +11,7 @@ import { quoteLiteral, quoteQualified } from './quote.js';
 import { planTableName } from '../plan/table-name.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
 import { databaseSettingsSql } from './database-settings.js';
+import { SPOCK_LOCAL_DDL_SETTINGS, spockLocalDdlSql } from './spock-local-ddl.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -112,6 +113,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         check: { text: `pg_dump exited 0 and ${ctx.dumpDir}/toc.dat exists. Then close the anchor session.` },
       };
     case 'restore':
+      if (isPgedge(plan, node!)) return describePgedgeRestore(plan, node!, ctx.dumpDir);
       return {
         steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
@@ -142,7 +144,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       };
     }
     case 'create-subscription':
-      return {
+      return withOriginIdCheck(plan, node!, r!.subscription, {
         steps: [
           {
             type: 'sql',
@@ -161,7 +163,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
           on: node,
           sql: `SELECT s.subname, o.external_id, o.remote_lsn\n  FROM pg_subscription s\n  JOIN pg_replication_origin_status o ON o.external_id = 'pg_' || s.oid\n WHERE s.subname = ${quoteLiteral(r!.subscription)};`,
         },
-      };
+      });
     case 'add-to-replication-set': {
       const n = plan.nodes.find((x) => x.name === node)!;
       return {
@@ -179,6 +181,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
             note: 'Every restored table joins the node-to-node replication set, so that after the cutover writes on one node reach the others. Done before the stream from the source is enabled: while its apply worker runs, this can deadlock with it.',
           },
         ],
+        check: { text: 'No restored table is outside a replication set (no rows).', on: node, sql: `SELECT nspname, relname FROM ${n.kind === 'pgedge' ? 'spock' : 'pglogical'}.tables WHERE set_name IS NULL ORDER BY 1, 2;` },
       };
     }
     case 'enable-subscription':
@@ -226,7 +229,22 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
           { type: 'wait', text: `Repeat until every row shows lag_bytes ≤ 0: every node has applied \`<frozen_lsn>\`. The tool unfreezes and gives up after ${plan.cutover.timeout_seconds} s.`, on: 'source', sql: renderSql('slot-lag.sql.hbs', { slots: plan.replication.map((x) => x.slot), target_lsn: fact(facts.frozen_lsn, 'frozen_lsn') }) },
         ],
       };
+    case 'convert-sequences':
+      return {
+        steps: [
+          { type: 'sql', on: node!, sql: spockLocalDdlSql(), note: LOCAL_DDL_NOTE },
+          { type: 'sql', on: node!, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from.' },
+          {
+            type: 'sql',
+            on: node!,
+            sql: renderSql('snowflake-convert.sql.hbs', {}),
+            note: `In one transaction. Before the freeze: Snowflake ids depend on no value of the source, and a 4-byte key (with the keys referencing it) is rewritten to bigint. The stream from the source keeps applying (it carries explicit keys). snowflake.node must be set on ${node} and differ from every other node's.`,
+          },
+        ],
+        check: { text: "Every column listed above has the default snowflake.nextval('<its sequence>'::regclass).", on: node, sql: renderSql('sequences-after.sql.hbs', {}) },
+      };
     case 'sync-sequences':
+      if (isPgedge(plan, node!)) return describePgedgeSequences(plan, node!);
       return describeSequences(plan, node!);
     case 'quick-check':
       if (plan.cutover.check === 'full') return { steps: [{ type: 'wait', text: `migrate verify for ${node} against the frozen source.` }] };
@@ -273,7 +291,6 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
   }
 }
 
-/** A hook's step: run hooks keep their ${VAR} references for the shell; SQL is shown as written and run expanded. */
 const CATCH_UP_TARGET = 'SELECT pg_current_wal_insert_lsn()::text AS catch_up_lsn;';
 
 function describeSequences(plan: ResolvedPlan, node: string): TaskDescription {
@@ -301,7 +318,59 @@ function describeSequences(plan: ResolvedPlan, node: string): TaskDescription {
   };
 }
 
+/** A hook's step: run hooks keep their ${VAR} references for the shell; SQL is shown as written and run expanded. */
 function actionStep(a: { run?: string; sql?: string; on?: string }, reveal: boolean, note?: string): Step {
   if (a.run) return { type: 'command', command: hookCommand(a.run), note };
   return { type: 'sql', on: a.on ?? 'source', sql: reveal ? a.sql! : sqlAsWritten(a)!, note };
+}
+
+function isPgedge(plan: ResolvedPlan, node: string): boolean {
+  return plan.nodes.find((x) => x.name === node)?.kind === 'pgedge';
+}
+
+const LOCAL_DDL_NOTE = 'In the same session as what follows: Spock would otherwise send this DDL to the other nodes, which do the same themselves (these settings are on in a pgEdge cluster that replicates DDL).';
+
+function describePgedgeRestore(plan: ResolvedPlan, node: string, dumpDir: string): TaskDescription {
+  return {
+    steps: [
+      { type: 'sql', on: node, sql: 'SELECT clock_timestamp() AS restore_started;', note: 'Note the time: Spock must queue nothing for the other nodes from here on.' },
+      {
+        type: 'command',
+        command: restoreCommand(plan, node, dumpDir),
+        note: `All nodes may restore at once. Every connection of the restore sets ${SPOCK_LOCAL_DDL_SETTINGS.join(', ')} off (options in --dbname): each node restores the dump itself, and Spock must not carry one node's CREATEs to the others.`,
+      },
+    ],
+    check: {
+      text: "pg_restore exited 0; the node has the source's tables; Spock queued none of the restore's DDL (0).",
+      on: node,
+      sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'spock', 'snowflake');\nSELECT count(*) AS queued FROM spock.queue WHERE queued_at >= '<restore_started>';",
+    },
+  };
+}
+
+/** On a pgEdge node the subscription's origin id must be no Spock node's id: looked at before, proven after. */
+function withOriginIdCheck(plan: ResolvedPlan, node: string, subscription: string, d: TaskDescription): TaskDescription {
+  if (!isPgedge(plan, node)) return d;
+  return {
+    steps: [{ type: 'sql', on: node, sql: renderSql('origin-id-before.sql.hbs', {}), note: 'Spock node ids and replication origin ids share one number space in commit timestamps. If next_origin_id equals a node_id, take that id first: SELECT pg_replication_origin_create(\'pgedge_migrate_reserved_<id>\');' }, ...d.steps],
+    check: { text: `${d.check!.text} Its id is no Spock node's (spock_node_with_that_id is NULL).`, on: node, sql: `${d.check!.sql}\n${renderSql('origin-id-after.sql.hbs', { subscription }).trim()}` },
+  };
+}
+
+function describePgedgeSequences(plan: ResolvedPlan, node: string): TaskDescription {
+  const s = plan.cutover.sequences;
+  const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
+  const position = plan.nodes.findIndex((x) => x.name === node);
+  const local: Step = { type: 'sql', on: node, sql: spockLocalDdlSql(), note: LOCAL_DDL_NOTE };
+  if (strategy !== 'snowflake') {
+    const d = describeSequences(plan, node);
+    return { ...d, steps: [local, ...d.steps] };
+  }
+  const steps: Step[] = [
+    { type: 'sql', on: 'source', sql: "SELECT format('SELECT %L AS sequence, last_value, is_called FROM %I.%I;', format('%I.%I', schemaname, sequencename), schemaname, sequencename)\n  FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, sequencename\n\\gexec", note: 'Each sequence read itself (psql runs the generated statements): pg_sequences.last_value is NULL whenever is_called is false. The last value handed out is last_value when is_called, else last_value - increment_by. "permission denied" is an error, never "never used".' },
+    local,
+    { type: 'sql', on: node, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from: those are already converted.' },
+    { type: 'sql', on: node, sql: renderSql('snowflake-sequences.sql.hbs', { node, offset: position + 1, count: plan.nodes.length, gap: s.gap }), note: 'In one transaction, for every sequence of the source that no column uses.' },
+  ];
+  return { steps, check: { text: 'Every sequence a column uses feeds it through snowflake.nextval (strategy snowflake); every other one steps by the node count.', on: node, sql: renderSql('sequences-after.sql.hbs', {}) } };
 }

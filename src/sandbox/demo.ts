@@ -6,7 +6,7 @@ import { resolve, relative } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { assetPath } from '../assets.js';
-import { sandboxDown, sandboxEnv, sandboxUp, stopLoad } from './sandbox.js';
+import { sandboxDown, sandboxEnv, sandboxPlan, sandboxUp, stopLoad } from './sandbox.js';
 import { OperationError } from '../errors.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -19,12 +19,13 @@ function step(args: string[], env: Record<string, string>, say: (s: string) => v
   });
 }
 
-export async function sandboxDemo(opts: { dir: string; reports: string; pgBin?: string; keep?: boolean }, say: (s: string) => void): Promise<number> {
+export async function sandboxDemo(opts: { dir: string; reports: string; pgBin?: string; keep?: boolean; pgedge?: boolean }, say: (s: string) => void): Promise<number> {
   const started = Date.now();
   const reports = resolve(opts.reports);
-  const plan = relative(process.cwd(), assetPath('plans', 'sandbox.yaml')) || assetPath('plans', 'sandbox.yaml');
-  say(`== pgedge-migrate demo: a live source, two nodes, one migration ==\n`);
-  const state = await sandboxUp({ dir: opts.dir, pgBin: opts.pgBin }, say);
+  const planFile = sandboxPlan(opts);
+  const plan = relative(process.cwd(), assetPath('plans', planFile)) || assetPath('plans', planFile);
+  say(`== pgedge-migrate demo: a live source, ${opts.pgedge ? 'a three-node pgEdge cluster' : 'two nodes'}, one migration ==\n`);
+  const state = await sandboxUp({ dir: opts.dir, pgBin: opts.pgBin, pgedge: opts.pgedge }, say);
   const env = { ...sandboxEnv(state), MIGRATE_STATE_DIR: reports, PATH: `${state.pgBin}:${process.env.PATH ?? ''}` };
   let failed: string | undefined;
   try {

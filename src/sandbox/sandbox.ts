@@ -4,7 +4,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { findPgBin, startLocalClusters, stopClusterAt } from './local-cluster.js';
+import { findPgBin, startLocalClusters, stopClusterAt, type LocalCluster } from './local-cluster.js';
+import { createSpockMesh, pgedgePrefix, requirePgedge, startPgedgeNodes } from './pgedge.js';
 import { readAsset } from '../assets.js';
 import { OperationError, UsageError } from '../errors.js';
 
@@ -12,7 +13,9 @@ export interface SandboxState {
   dir: string;
   pgBin: string;
   database: string;
-  clusters: { name: string; port: number; dataDir: string; password: string }[];
+  clusters: { name: string; port: number; dataDir: string; password: string; binDir?: string }[];
+  /** Three pgEdge nodes (Spock mesh, Snowflake) instead of two plain ones: plans/sandbox-pgedge.yaml. */
+  pgedge?: boolean;
   loadPid?: number;
 }
 
@@ -34,16 +37,22 @@ export function readSandbox(dir: string): SandboxState | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SandboxState) : undefined;
 }
 
-export async function sandboxUp(opts: { dir: string; pgBin?: string; load?: boolean; rate?: number }, say: (s: string) => void): Promise<SandboxState> {
+export async function sandboxUp(opts: { dir: string; pgBin?: string; load?: boolean; rate?: number; pgedge?: boolean }, say: (s: string) => void): Promise<SandboxState> {
   const dir = resolve(opts.dir);
   if (readSandbox(dir)) throw new UsageError(`a sandbox is already up in ${dir}`, 'Run `migrate sandbox down` first.');
   const pgBin = findPgBin(opts.pgBin);
+  if (opts.pgedge) requirePgedge();
   mkdirSync(dir, { recursive: true });
-  say(`starting a source and two nodes from ${pgBin} ...\n`);
   // Each cluster's data lives under the system's temporary directory, which the
   // server's own user can reach even when this directory is root's.
-  const clusters = await startLocalClusters(['source', 'n1', 'n2'], { binDir: pgBin });
-  const state: SandboxState = { dir, pgBin, database: SANDBOX_DB, clusters: clusters.map((c) => ({ name: c.name, port: c.port, dataDir: c.dataDir, password: c.password })) };
+  const clusters = opts.pgedge ? await startPgedgeSandbox(pgBin, say) : await startPlainSandbox(pgBin, say);
+  const state: SandboxState = {
+    dir,
+    pgBin,
+    database: SANDBOX_DB,
+    clusters: clusters.map((c, i) => ({ name: c.name, port: c.port, dataDir: c.dataDir, password: c.password, ...(opts.pgedge && i > 0 ? { binDir: join(pgedgePrefix(), 'bin') } : {}) })),
+    ...(opts.pgedge ? { pgedge: true } : {}),
+  };
   writeFileSync(join(dir, STATE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   try {
     for (const c of clusters) {
@@ -51,7 +60,12 @@ export async function sandboxUp(opts: { dir: string; pgBin?: string; load?: bool
       await c.createDatabase(SANDBOX_DB);
     }
     await clusters[0].exec(readAsset('templates', 'sandbox', 'schema.sql'), SANDBOX_DB);
-    say(`loaded the sample database "${SANDBOX_DB}" on the source (127.0.0.1:${clusters[0].port}); n1 (${clusters[1].port}) and n2 (${clusters[2].port}) are empty\n`);
+    const nodes = clusters.slice(1);
+    if (opts.pgedge) {
+      await createSpockMesh(nodes, SANDBOX_DB);
+      say(`n1, n2 and n3 form a Spock mesh (every direction, forward_origins '{}'), snowflake.node 1, 2, 3\n`);
+    }
+    say(`loaded the sample database "${SANDBOX_DB}" on the source (127.0.0.1:${clusters[0].port}); ${nodes.map((c) => `${c.name} (${c.port})`).join(', ')} are empty\n`);
     if (opts.load !== false) {
       state.loadPid = startLoad(state, clusters[0].port, clusters[0].password, opts.rate ?? 50);
       say(`a write load of about ${opts.rate ?? 50} transactions per second runs on the source (pid ${state.loadPid})\n`);
@@ -63,8 +77,30 @@ export async function sandboxUp(opts: { dir: string; pgBin?: string; load?: bool
   writeFileSync(join(dir, STATE), JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
   const envFile = join(dir, 'sandbox.env');
   writeFileSync(envFile, Object.entries(sandboxEnv(state)).map(([k, v]) => `export ${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
-  say(`ports and passwords: ${envFile} (source it, then use plans/sandbox.yaml)\n`);
+  say(`ports and passwords: ${envFile} (source it, then use plans/${sandboxPlan(state)})\n`);
   return state;
+}
+
+/** The plan that goes with a sandbox. */
+export function sandboxPlan(state: { pgedge?: boolean }): string {
+  return state.pgedge ? 'sandbox-pgedge.yaml' : 'sandbox.yaml';
+}
+
+async function startPlainSandbox(pgBin: string, say: (s: string) => void): Promise<LocalCluster[]> {
+  say(`starting a source and two nodes from ${pgBin} ...\n`);
+  return startLocalClusters(['source', 'n1', 'n2'], { binDir: pgBin });
+}
+
+async function startPgedgeSandbox(pgBin: string, say: (s: string) => void): Promise<LocalCluster[]> {
+  const prefix = pgedgePrefix();
+  say(`starting a source from ${pgBin} and three pgEdge nodes (Spock, Snowflake) from ${prefix} ...\n`);
+  const [source] = await startLocalClusters(['source'], { binDir: pgBin });
+  try {
+    return [source, ...(await startPgedgeNodes(['n1', 'n2', 'n3'], prefix))];
+  } catch (e) {
+    await source.stop();
+    throw e;
+  }
 }
 
 function startLoad(state: SandboxState, port: number, password: string, rate: number): number {
@@ -96,7 +132,7 @@ export function sandboxDown(dir: string): boolean {
   if (!state) return false;
   stopLoad(state);
   for (const c of state.clusters) {
-    stopClusterAt(state.pgBin, c.dataDir);
+    stopClusterAt(c.binDir ?? state.pgBin, c.dataDir);
     rmSync(dirname(c.dataDir), { recursive: true, force: true });
   }
   rmSync(state.dir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import { cutoverReady } from './cutover-ready.js';
 import { freezeWrites } from './freeze-writes.js';
 import { drain } from './drain.js';
 import { syncSequences } from './sync-sequences.js';
+import { convertSequences } from './convert-sequences.js';
 import { quickCheck } from './quick-check.js';
 import { switchTraffic } from './switch.js';
 import { dropSubscription, dropSlots, dropPublications, vacuum } from './cleanup.js';
@@ -36,6 +37,7 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'cutover-ready': cutoverReady,
   'freeze-writes': freezeWrites,
   drain,
+  'convert-sequences': convertSequences,
   'sync-sequences': syncSequences,
   'quick-check': quickCheck,
   switch: switchTraffic,

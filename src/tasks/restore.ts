@@ -4,6 +4,8 @@ import { OperationError } from '../errors.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { pgErrorText } from '../pg/connect.js';
 import { watchCopies } from './copy-progress.js';
+import { spockQueueMark, spockQueuedSince } from '../pg/spock-ddl-queue.js';
+import type pg from 'pg';
 
 export const restore: TaskRunner = async (ctx) => {
   const node = ctx.spec.node!;
@@ -18,12 +20,27 @@ export const restore: TaskRunner = async (ctx) => {
       throw new OperationError(ctx.redactor.redact(`clearing the cut-off restore on ${node}: ${pgErrorText(e)}`));
     }
   }
-  const step = ctx.describe().steps[0];
-  if (step.type !== 'command') throw new Error('restore step is not a command');
+  const step = ctx.describe().steps.find((x) => x.type === 'command');
+  if (!step || step.type !== 'command') throw new Error('restore step is not a command');
+  const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+  const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   const stopWatching = watchCopies(ctx, node);
   const r = await ctx.run(step.command, `pg_restore-${node}`).finally(stopWatching);
   if (r.exitCode !== 0) {
     throw new OperationError(`pg_restore onto ${node} exited ${r.exitCode}: ${r.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-${node}.log`)}`);
   }
-  return { summary: `restored onto ${node} in ${(r.durationMs / 1000).toFixed(1)} s${redo ? ' (redone from scratch)' : ''}` };
+  const kept = mark ? await provenLocal(await ctx.db(node), node, mark) : '';
+  return { summary: `restored onto ${node} in ${(r.durationMs / 1000).toFixed(1)} s${redo ? ' (redone from scratch)' : ''}${kept}` };
 };
+
+/** Spock queued none of the restore's DDL for the other nodes (they restore the same dump themselves). */
+async function provenLocal(client: pg.Client, node: string, mark: string): Promise<string> {
+  const queued = await spockQueuedSince(client, mark);
+  if (queued > 0) {
+    throw new OperationError(
+      `Spock queued ${queued} DDL statement${queued === 1 ? '' : 's'} of the restore on ${node} for the other nodes, which restore the same dump themselves`,
+      `The restore's sessions set spock.enable_ddl_replication = off; a Spock that does not honour it per session needs it off in the server's configuration during apply. Then: migrate abort --drop-data, and apply again.`,
+    );
+  }
+  return '; Spock queued none of its DDL for the other nodes';
+}

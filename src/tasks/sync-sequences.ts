@@ -1,5 +1,5 @@
 import type { TaskRunner } from './context.js';
-import { readSourceSequences, sequenceStatements, type SequenceStrategy } from '../pg/sequences.js';
+import { readSequenceColumns, readSourceSequences, sequenceAction, sequenceSummary, type SequenceAction, type SequenceStrategy } from '../pg/sequences.js';
 import { replicatedSchemas } from '../render/describe.js';
 import { OperationError } from '../errors.js';
 import { pgErrorText } from '../pg/connect.js';
@@ -16,15 +16,17 @@ export const syncSequences: TaskRunner = async (ctx) => {
   const seqs = await readSourceSequences(await ctx.db('source'), schemas);
   const index = plan.nodes.findIndex((n) => n.name === node);
   const client = await ctx.db(node);
-  let set = 0;
+  const actions: SequenceAction[] = [];
   try {
     await client.query('BEGIN');
+    const columnsOf = strategy === 'snowflake' ? await readSequenceColumns(client) : () => [];
     for (const seq of seqs) {
-      for (const stmt of sequenceStatements(seq, strategy, BigInt(plan.cutover.sequences.gap), index, plan.nodes.length)) {
+      const { action, statements } = sequenceAction(seq, strategy, columnsOf(seq.schema, seq.name), BigInt(plan.cutover.sequences.gap), index, plan.nodes.length);
+      for (const stmt of statements) {
         ctx.sqlRan(node, stmt);
         await client.query(stmt);
       }
-      set++;
+      actions.push(action);
     }
     await client.query('COMMIT');
   } catch (e) {
@@ -32,5 +34,8 @@ export const syncSequences: TaskRunner = async (ctx) => {
     if (e instanceof OperationError) throw e;
     throw new OperationError(ctx.redactor.redact(`setting sequences on ${node}: ${pgErrorText(e)}`));
   }
-  return { summary: `${set} sequence${set === 1 ? '' : 's'} set (${strategy})` };
+  // Mutated in place: the nodes' sequence tasks run at once, and each adds its own node.
+  const all = (ctx.facts.sequences ??= {});
+  all[node] = actions;
+  return { facts: { sequences: all }, summary: sequenceSummary(actions, strategy) };
 };

@@ -63,7 +63,7 @@ describe('the npm package', () => {
     expect(execFileSync(bin, ['--help'], { cwd: app, encoding: 'utf8' })).toContain('Usage: migrate');
     // The example plan validates from the installed package: schema found, templates rendered.
     const plan = join(app, 'node_modules', 'pgedge-migrate', 'plans', 'aurora-to-pgedge.yaml');
-    const env = { ...process.env, SOURCE_DSN: 'host=src dbname=app', N1_DSN: 'host=n1 dbname=app', N2_DSN: 'host=n2 dbname=app' };
+    const env = { ...process.env, SOURCE_DSN: 'host=src dbname=app', N1_DSN: 'host=n1 dbname=app', N2_DSN: 'host=n2 dbname=app', N3_DSN: 'host=n3 dbname=app' };
     expect(execFileSync(bin, ['validate', plan], { cwd: app, encoding: 'utf8', env })).toContain('ok');
     expect(execFileSync(bin, ['runbook', plan], { cwd: app, encoding: 'utf8', env })).toContain('```mermaid');
   });

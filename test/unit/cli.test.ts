@@ -52,7 +52,7 @@ describe('migrate validate', () => {
   it('a valid plan: exit 0, and a short confirmation', () => {
     const r = migrate('validate', EXAMPLE);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${EXAMPLE}: ok (2 nodes, 2 replication sets)\n`);
+    expect(r.stdout).toBe(`${EXAMPLE}: ok (3 nodes, 3 replication sets)\n`);
   });
 
   it('an invalid plan: exit 2, every problem as FILE:LINE:COL: message, no stack trace', () => {
@@ -154,7 +154,7 @@ describe('migrate plan', () => {
   it('exits 0 and prints the graph with no password', () => {
     const r = migrate('plan', EXAMPLE);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('== migrate apply: 16 tasks in 9 waves');
+    expect(r.stdout).toContain('== migrate apply: 25 tasks in 9 waves');
     expect(r.stdout).toContain('CONNECTION \'postgresql://migrator:****@source.example.com:5432/app?sslmode=require\'');
     expectNoPassword(r.all);
   });

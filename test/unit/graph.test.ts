@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { buildGraph, hookTargets, topologicalOrder, waves, type TaskGraph, type TaskSpec } from '../../src/plan/graph.js';
 import type { ResolvedPlan } from '../../src/plan/plan.js';
-import { EXAMPLE_PLAN, FIXTURES, planFromFile, planFromText } from './support.js';
+import { FIXTURES, TWO_NODE_PLAN, planFromFile, planFromText } from './support.js';
 
 const ids = (g: TaskGraph) => g.tasks.map((t) => t.id);
 const depsOf = (g: TaskGraph) => Object.fromEntries(g.tasks.map((t) => [t.id, t.deps]));
@@ -41,7 +41,7 @@ replication:
 const withHooks = (hooks: string) => planFromText(`${TWO_NODES}hooks:\n${hooks}`);
 
 describe('the example plan', () => {
-  const plan = planFromFile(EXAMPLE_PLAN);
+  const plan = planFromFile(TWO_NODE_PLAN);
   const apply = buildGraph(plan, 'apply');
   const cutover = buildGraph(plan, 'cutover');
 
@@ -168,7 +168,7 @@ describe('pgEdge and pglogical nodes', () => {
   });
 
   it('plain PostgreSQL nodes have no replication-set task', () => {
-    expect(ids(buildGraph(planFromFile(EXAMPLE_PLAN), 'apply')).some((id) => id.startsWith('repset:'))).toBe(false);
+    expect(ids(buildGraph(planFromFile(TWO_NODE_PLAN), 'apply')).some((id) => id.startsWith('repset:'))).toBe(false);
   });
 });
 

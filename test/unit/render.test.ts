@@ -8,9 +8,9 @@ import { renderPlanText } from '../../src/render/plan-text.js';
 import { renderRunbook } from '../../src/render/runbook.js';
 import { buildGraph } from '../../src/plan/graph.js';
 import type { ResolvedPlan } from '../../src/plan/plan.js';
-import { EXAMPLE_PLAN, FIXTURES, PASSWORDS, TEST_ENV, planFromFile } from './support.js';
+import { FIXTURES, PASSWORDS, TEST_ENV, TWO_NODE_PLAN, planFromFile } from './support.js';
 
-const example = planFromFile(EXAMPLE_PLAN);
+const example = planFromFile(TWO_NODE_PLAN);
 const everyOption = planFromFile(join(FIXTURES, 'valid', 'every-option.yaml'));
 const pgedge = planFromFile(join(FIXTURES, 'valid', 'pgedge-nodes.yaml'));
 const DUMP_DIR = '/var/backups/app';

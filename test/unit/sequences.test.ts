@@ -1,6 +1,6 @@
 // The statements that make a node's sequences safe at cutover, per strategy.
 import { describe, it, expect } from 'vitest';
-import { sequenceStatements, sequenceValuesQuery, type SourceSequence } from '../../src/pg/sequences.js';
+import { sequenceAction, sequenceStatements, sequenceSummary, sequenceValuesQuery, type SourceSequence } from '../../src/pg/sequences.js';
 import { OperationError } from '../../src/errors.js';
 
 const seq = (over: Partial<SourceSequence> = {}): SourceSequence => ({
@@ -82,5 +82,36 @@ describe('sequenceStatements', () => {
 
   it('snowflake: pgEdge converts the sequence', () => {
     expect(sequenceStatements(seq(), 'snowflake', 0n, 0, 2)).toEqual(["SELECT snowflake.convert_sequence_to_snowflake('shop.orders_id_seq'::regclass)"]);
+  });
+});
+
+describe('sequenceAction under snowflake', () => {
+  const column = [{ schema: 'shop', table: 'orders', column: 'id' }];
+
+  it('a sequence a column takes its values from is converted, and its column named', () => {
+    const { action, statements } = sequenceAction(seq(), 'snowflake', column, 0n, 1, 3);
+    expect(statements).toEqual(["SELECT snowflake.convert_sequence_to_snowflake('shop.orders_id_seq'::regclass)"]);
+    expect(action).toEqual({ schema: 'shop', name: 'orders_id_seq', action: 'snowflake', columns: ['shop.orders.id'] });
+  });
+
+  it('a sequence already converted (before the freeze) is not converted again: convert_sequence_to_snowflake would refuse it', () => {
+    const { action, statements } = sequenceAction(seq(), 'snowflake', [{ ...column[0], converted: true }], 0n, 1, 3);
+    expect(statements).toEqual([]);
+    expect(action).toMatchObject({ action: 'snowflake', columns: ['shop.orders.id'] });
+  });
+
+  it('a standalone sequence is interleaved: convert_sequence_to_snowflake would leave its nextval() equal on every node', () => {
+    const { action, statements } = sequenceAction(seq({ name: 'invoice_numbers', last_value: 1500n }), 'snowflake', [], 10n, 1, 3);
+    expect(statements).toEqual(['ALTER SEQUENCE shop.invoice_numbers INCREMENT BY 3', "SELECT setval('shop.invoice_numbers'::regclass, 1512, false)"]);
+    expect(action).toEqual({ schema: 'shop', name: 'invoice_numbers', action: 'interleave', next: '1512', step: '3' });
+  });
+
+  it('copy reports the next value as the one after the value set', () => {
+    expect(sequenceAction(seq(), 'copy', [], 100n, 0, 1).action).toMatchObject({ action: 'copy', next: '5101', step: '1' });
+  });
+
+  it('the summary says, per sequence, what was done', () => {
+    const actions = [sequenceAction(seq(), 'snowflake', column, 0n, 0, 2).action, sequenceAction(seq({ name: 'n' }), 'snowflake', [], 0n, 0, 2).action];
+    expect(sequenceSummary(actions, 'snowflake')).toBe('2 sequences set (snowflake): shop.orders_id_seq snowflake (shop.orders.id); shop.n interleaved, next 5001 step 2 (no column uses it)');
   });
 });

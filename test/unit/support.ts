@@ -10,14 +10,17 @@ import type { ResolvedPlan } from '../../src/plan/plan.js';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const FIXTURES = join(ROOT, 'test', 'fixtures', 'plans');
 export const EXAMPLE_PLAN = join(ROOT, 'plans', 'aurora-to-pgedge.yaml');
+/** Two plain PostgreSQL nodes: the graph and rendering tests' simple shape (the example plan was this before it became three pgEdge nodes). */
+export const TWO_NODE_PLAN = join(FIXTURES, 'valid', 'two-postgres-nodes.yaml');
 
 /** Passwords in the test DSNs; none may appear in anything printed. */
-export const PASSWORDS = ['src-Secret-1', 'n1 Secret-2', 'n2-Secret-3'];
+export const PASSWORDS = ['src-Secret-1', 'n1 Secret-2', 'n2-Secret-3', 'n3-Secret-4'];
 
 export const TEST_ENV: Record<string, string> = {
   SOURCE_DSN: 'postgresql://migrator:src-Secret-1@source.example.com:5432/app?sslmode=require',
   N1_DSN: "host=n1.example.com port=5432 dbname=app user=pgedge password='n1 Secret-2'",
   N2_DSN: 'postgres://pgedge:n2-Secret-3@n2.example.com/app',
+  N3_DSN: 'host=n3.example.com dbname=app user=pgedge password=n3-Secret-4',
   EMPTY: '',
 };
 

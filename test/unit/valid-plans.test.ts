@@ -33,11 +33,13 @@ describe('valid plans', () => {
   it('the example means what it says', () => {
     const { plan } = validatePlanText(readFileSync(EXAMPLE_PLAN, 'utf8'), 'plan.yaml', TEST_ENV);
     expect(plan!.source.dsn).toBe(TEST_ENV.SOURCE_DSN);
-    expect(plan!.nodes.map((n) => [n.name, n.dsn, n.kind])).toEqual([
-      ['n1', TEST_ENV.N1_DSN, 'postgres'],
-      ['n2', TEST_ENV.N2_DSN, 'postgres'],
+    expect(plan!.nodes.map((n) => [n.name, n.dsn, n.kind, n.replication_set])).toEqual([
+      ['n1', TEST_ENV.N1_DSN, 'pgedge', 'default'],
+      ['n2', TEST_ENV.N2_DSN, 'pgedge', 'default'],
+      ['n3', TEST_ENV.N3_DSN, 'pgedge', 'default'],
     ]);
-    expect(plan!.replication[1]).toEqual({ node: 'n2', publication: 'pgedge_pub_2', slot: 'pgedge_newrep02', subscription: 'pgedge_sub02' });
+    expect(plan!.replication[2]).toEqual({ node: 'n3', publication: 'pgedge_pub_3', slot: 'pgedge_newrep03', subscription: 'pgedge_sub03' });
+    expect(plan!.cutover.sequences.strategy).toBe('snowflake');
     expect(plan!.dump).toEqual({ jobs: 8, directory: './backup' });
     expect(plan!.hooks).toEqual([{ after: 'catch-up', run: './notify.sh "all nodes caught up"', on: 'source', timeout_seconds: 600, continue_on_error: false }]);
   });

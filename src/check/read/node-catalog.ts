@@ -8,6 +8,7 @@ import { readNodeSummary } from './node-summary.js';
 import { readAvailableExtensions, readExistingRelations, readExistingSchemas, readPresentRoles, readSubscription } from './node-objects.js';
 import { readBackgroundWorkers, readEnabledSubscriptions, readReplicationOrigins } from './node-workers.js';
 import { readMultimaster } from './multimaster.js';
+import { readPgedge } from './pgedge.js';
 import { readReach } from './node-reach.js';
 import { readNodeLargeObjects, readSettingRoles, readWritable } from './node-readiness.js';
 
@@ -26,6 +27,7 @@ export async function readNodeFacts(c: pg.Client, ctx: CheckContext, node: NodeT
       background_workers: () => readBackgroundWorkers(c),
       replication_origins: () => readReplicationOrigins(c),
       multimaster: () => readMultimaster(c, node),
+      pgedge: () => readPgedge(c, ctx, node),
       reach: () => readReach(c, ctx, node.name),
       writable: () => readWritable(node),
       setting_roles: () => readSettingRoles(c, source),

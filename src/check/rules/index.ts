@@ -27,6 +27,7 @@ import { rule as source_version } from './source.version.js';
 import { rule as source_wal_level } from './source.wal_level.js';
 import { rule as source_wal_senders } from './source.wal_senders.js';
 import { rule as node_database_settings } from './node.database_settings.js';
+import { rule as node_ddl_replication } from './node.ddl_replication.js';
 import { rule as node_existing_objects } from './node.existing_objects.js';
 import { rule as node_existing_subscription } from './node.existing_subscription.js';
 import { rule as node_extensions } from './node.extensions.js';
@@ -34,13 +35,16 @@ import { rule as node_forward_origins } from './node.forward_origins.js';
 import { rule as node_large_objects } from './node.large_objects.js';
 import { rule as node_logical_replication_workers } from './node.logical_replication_workers.js';
 import { rule as node_multimaster_settings } from './node.multimaster_settings.js';
+import { rule as node_origin_ids } from './node.origin_ids.js';
 import { rule as node_pglogical } from './node.pglogical.js';
 import { rule as node_privileges } from './node.privileges.js';
 import { rule as node_reachable } from './node.reachable.js';
 import { rule as node_reaches_source } from './node.reaches_source.js';
 import { rule as node_replication_origins } from './node.replication_origins.js';
 import { rule as node_roles } from './node.roles.js';
+import { rule as node_snowflake } from './node.snowflake.js';
 import { rule as node_spock } from './node.spock.js';
+import { rule as node_spock_subscriptions } from './node.spock_subscriptions.js';
 import { rule as node_version } from './node.version.js';
 import { rule as node_worker_processes } from './node.worker_processes.js';
 import { rule as node_writable } from './node.writable.js';
@@ -79,6 +83,7 @@ export const RULES: readonly Rule[] = [
   source_wal_level,
   source_wal_senders,
   node_database_settings,
+  node_ddl_replication,
   node_existing_objects,
   node_existing_subscription,
   node_extensions,
@@ -86,13 +91,16 @@ export const RULES: readonly Rule[] = [
   node_large_objects,
   node_logical_replication_workers,
   node_multimaster_settings,
+  node_origin_ids,
   node_pglogical,
   node_privileges,
   node_reachable,
   node_reaches_source,
   node_replication_origins,
   node_roles,
+  node_snowflake,
   node_spock,
+  node_spock_subscriptions,
   node_version,
   node_worker_processes,
   node_writable,

@@ -99,6 +99,7 @@ export function nodeFacts(ctx: CheckContext, over: Partial<NodeFacts> = {}): Nod
     background_workers: 1,
     replication_origins: 0,
     multimaster: undefined,
+    pgedge: undefined,
     reach: { tested: true },
     writable: undefined,
     setting_roles: [],

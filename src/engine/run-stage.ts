@@ -18,7 +18,7 @@ import { connect } from '../pg/connect.js';
 import { runCommand } from '../exec/run-command.js';
 import { commandLine } from '../render/steps.js';
 import { writeReport, type RunReport } from '../report/report.js';
-import { InterruptedError, MigrateError } from '../errors.js';
+import { InterruptedError, MigrateError, JournalWriteError } from '../errors.js';
 import type { Facts } from '../facts.js';
 
 export const VERSION = '0.1.0';
@@ -93,7 +93,12 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
 
   const startedAt = new Date();
   const runDir = join(state, 'runs', runStamp(stage));
-  mkdirSync(runDir, { recursive: true });
+  try {
+    mkdirSync(runDir, { recursive: true });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const warnings: string[] = [];
   const commands: { task: string; command: string }[] = [];
   if (lock.takenOver) warnings.push(`took over the lock of pid ${lock.takenOver.pid}, which is gone (started ${lock.takenOver.started_at})`);
@@ -101,6 +106,14 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   let error: string | undefined;
   let outcome: RunReport['outcome'] = 'completed';
   const shared = new Map<string, { close(): Promise<void> }>();
+  // A journal that cannot be written stops the whole run at once: what any
+  // task did next could not be recorded, so a rerun could not know it.
+  let journalFailure: JournalWriteError | undefined;
+  const journalFailed = (e: unknown) => {
+    if (!(e instanceof JournalWriteError)) return;
+    journalFailure ??= e;
+    controller.abort();
+  };
   try {
     journal = Journal.open(state, plan.name);
     for (const m of await endOrphans(journal)) warnings.push(m);
@@ -121,17 +134,24 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
         redact: (t) => redactor.redact(t),
         write: opts.out,
         describeError: (e) => errorText(e, redactor),
-        run: (spec, progress) => runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands }),
+        run: (spec, progress) =>
+          runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands, journalFailed }).catch((e) => {
+            journalFailed(e);
+            throw e;
+          }),
       });
       const failed = records.some((r) => r.status === 'failed');
       const interrupted = signal.aborted || records.some((r) => r.status === 'interrupted');
       outcome = interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
+      if (journalFailure) outcome = 'failed';
       if (outcome === 'completed') journal.complete(stage);
+      else if (journalFailure) error = errorText(journalFailure, redactor);
       else error = records.find((r) => r.status === 'failed' || r.status === 'interrupted')?.error ?? 'interrupted';
     }
   } catch (e) {
-    outcome = signal.aborted ? 'interrupted' : 'failed';
-    error = (e instanceof MigrateError ? '' : 'internal error: ') + errorText(e, redactor);
+    journalFailed(e);
+    outcome = signal.aborted && !journalFailure ? 'interrupted' : 'failed';
+    error = (e instanceof MigrateError ? '' : 'internal error: ') + errorText(journalFailure ?? e, redactor);
   } finally {
     for (const [, res] of shared) await res.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
@@ -160,8 +180,15 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   };
   if (outcome === 'failed' || outcome === 'interrupted') report.next_steps = opts.nextSteps(outcome);
   if (journal) await opts.after?.({ journal, records, report, redactor }).catch((e) => warnings.push(`could not finish the report: ${redactor.redact(String((e as Error).message ?? e))}`));
-  const reportPaths = writeReport(runDir, report, redactor);
-  lock.release();
+  let reportPaths = { json: join(runDir, 'report.json'), md: join(runDir, 'report.md') };
+  try {
+    reportPaths = writeReport(runDir, report, redactor);
+  } catch (e) {
+    // The disk that refused the journal usually refuses the report too: the outcome still reaches the terminal.
+    warnings.push(`could not write the report in ${runDir}: ${(e as Error).message}`);
+  } finally {
+    lock.release();
+  }
   const rel = relative(process.cwd(), runDir) || runDir;
   for (const w of warnings) opts.err(`warning: ${redactor.redact(w)}\n`);
   if (report.status === 'succeeded') {
@@ -183,6 +210,7 @@ interface RunTaskEnv {
   progress: (m: string, fromChild?: boolean) => void;
   warnings: string[];
   commands: { task: string; command: string }[];
+  journalFailed: (e: unknown) => void;
 }
 
 async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
@@ -271,7 +299,12 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     journal.finished(spec.id, 'done', facts, outcome.summary && redactor.redact(outcome.summary));
     return outcome;
   } catch (e) {
-    journal.finished(spec.id, 'failed', {}, redactor.redact((e as Error)?.message ?? String(e)));
+    try {
+      journal.finished(spec.id, 'failed', {}, redactor.redact((e as Error)?.message ?? String(e)));
+    } catch (je) {
+      // The task's own error is the one to report; the journal's stops the run.
+      env.journalFailed(je);
+    }
     throw e;
   } finally {
     signal.removeEventListener('abort', onAbort);

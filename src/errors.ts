@@ -63,3 +63,13 @@ export class JournalWriteError extends MigrateError {
     );
   }
 }
+
+/** The journal exists but cannot be read: abort and status fall back on the live catalogs. */
+export class JournalUnreadableError extends MigrateError {
+  readonly exitCode = 1 as const;
+}
+
+/** An object on the source or a node belongs to another run of the migration (or to no run): refused unless taken over. */
+export class ForeignRunError extends MigrateError {
+  readonly exitCode = 1 as const;
+}

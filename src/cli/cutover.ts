@@ -2,14 +2,19 @@ import { loadPlan } from '../plan/load.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
 import { unfreezeSource, restoreApplySync } from '../tasks/unfreeze.js';
+import { stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
+import { releaseDumpDirectory } from '../engine/dump-claim.js';
+import { readRunIdentity } from '../engine/run-identity.js';
+import { unfreezeByHand } from '../render/frozen-source.js';
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
-export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function cutoverCommand(file: string, opts: { stateDir?: string; takeOver?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const loaded = loadPlan(file);
   for (const w of loaded.warnings) err(formatProblem(w) + '\n');
   let unfrozeAfterFailure: string[] = [];
   const result = await runStage(loaded, 'cutover', {
     stateDir: opts.stateDir,
+    takeOver: opts.takeOver,
     out,
     err,
     before: async ({ journal, redactor }) => {
@@ -30,7 +35,8 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       try {
         unfrozeAfterFailure = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
       } catch (e) {
-        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or reset default_transaction_read_only on the database by hand.`);
+        const db = journal.facts.freeze?.database ?? journal.facts.source_database ?? '<database>';
+        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\`, or by hand, in psql connected to the source: ${unfreezeByHand(db)}`);
       }
     },
     after: async ({ journal, report, records }) => {
@@ -50,6 +56,9 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       };
       report.cutover = cutover;
       if (report.status === 'succeeded' && report.outcome === 'completed') {
+        // The dump is of no more use to this run: another may have the directory.
+        const state = planStateDir(loaded, opts.stateDir);
+        releaseDumpDirectory(planDumpDir(loaded, state), readRunIdentity(state), state);
         out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the freeze to the switch). The source stays read-only.\n`);
       }
     },

@@ -14,6 +14,7 @@ const program = new Command('migrate')
   .configureOutput({ writeOut: out, writeErr: err })
   .addHelpText('after', '\nExit codes: 0 success, 1 a run failed or found problems, 2 invalid plan or usage.\nDocs: README.md; plan format: schemas/plan.schema.json');
 
+const takeOverOption = () => new Option('--take-over', 'the run that created the plan\'s publications, slots and subscriptions (another state directory) is gone for good: take them over');
 const stateDirOption = () => new Option('--state-dir <dir>', 'where the journal, lock and reports live (default: the plan\'s state_dir, or .migrate/<name> beside the plan)').env('MIGRATE_STATE_DIR');
 
 program
@@ -55,6 +56,7 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('--skip-check <name...>', 'start despite these preflight findings (names as `migrate check` shows them)')
+  .addOption(takeOverOption())
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./apply.js')).applyCommand(file, opts, out, err);
   });
@@ -85,6 +87,7 @@ program
   .description('freeze writes on the source, wait for every node, set sequences, check, switch, then drop the replication objects; reports the write downtime')
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
+  .addOption(takeOverOption())
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./cutover.js')).cutoverCommand(file, opts, out, err);
   });
@@ -94,7 +97,8 @@ program
   .description('remove everything the migration created (subscriptions, slots, publications, a write freeze) and its journal; safe to repeat')
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
-  .option('--drop-data', 'also drop the restored objects on the nodes (only when asked)')
+  .option('--drop-data', 'also drop the restored objects on the nodes (only when asked; never after the switch)')
+  .addOption(takeOverOption())
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
   });

@@ -3,6 +3,21 @@ import { loadPlan, stateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
+import { readSourceFreeze } from '../pg/live-state.js';
+import { describeFrozenSource } from '../render/frozen-source.js';
+import { JournalUnreadableError } from '../errors.js';
+import type { Facts } from '../facts.js';
+
+/** The journal's facts; an unreadable journal is said, not a reason to show nothing. */
+function journalFacts(dir: string, plan: string): { facts: Facts; problem?: string } {
+  if (!existsSync(Journal.file(dir))) return { facts: {} };
+  try {
+    return { facts: Journal.open(dir, plan).facts };
+  } catch (e) {
+    if (e instanceof JournalUnreadableError) return { facts: {}, problem: e.message };
+    throw e;
+  }
+}
 
 interface NodeStatus {
   node: string;
@@ -20,12 +35,10 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const { plan } = loaded;
   // A cutover stopped outright while writes were frozen leaves the source
   // read-only: the one thing status must not keep quiet about.
-  const journalFile = Journal.file(stateDir(loaded, opts.stateDir));
-  const facts = existsSync(journalFile) ? Journal.open(stateDir(loaded, opts.stateDir), plan.name).facts : {};
+  const { facts, problem: journalProblem } = journalFacts(stateDir(loaded, opts.stateDir), plan.name);
+  // Read from the source itself: another state directory's cutover may have frozen it.
+  const live = await readSourceFreeze(plan);
   const frozen = facts.freeze && !facts.switched_at ? facts.freeze : undefined;
-  const frozenNote = frozen
-    ? `!! Writes to the source database ${frozen.database} are frozen since ${frozen.frozen_at} by a cutover that did not finish: run \`migrate cutover ${file}\` to finish it, or \`migrate abort ${file}\` to make the source writable again.`
-    : undefined;
   let sourceError: string | undefined;
   let slots: SlotState[] = [];
   try {
@@ -50,9 +63,10 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
       return row;
     }),
   );
-  const healthy = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
+  const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
+  const healthy = streaming && !live.frozen;
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
@@ -74,7 +88,8 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   out(line(header));
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) out(line(r));
-  out(`\n${healthy ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
-  if (frozenNote) out(`\n${frozenNote}\n`);
+  out(`\n${streaming ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
+  if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at }, file)}\n`);
+  if (journalProblem) out(`\nwarning: ${journalProblem}: what is shown above is read from the databases only.\n`);
   return healthy ? 0 : 1;
 }

@@ -5,7 +5,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname, join } from 'node:path';
 import type { Facts } from '../facts.js';
 import type { Stage, TaskSpec } from '../plan/graph.js';
-import { OperationError, JournalWriteError } from '../errors.js';
+import { OperationError, JournalWriteError, JournalUnreadableError } from '../errors.js';
 
 export type JournalTaskStatus = 'started' | 'done' | 'failed';
 
@@ -48,7 +48,7 @@ export class Journal {
       try {
         data = JSON.parse(readFileSync(path, 'utf8')) as JournalData;
       } catch (e) {
-        throw new OperationError(`the journal ${path} is unreadable: ${(e as Error).message}`, 'Restore it from a backup, or run `migrate abort` and start again.');
+        throw new JournalUnreadableError(`the journal ${path} is unreadable: ${(e as Error).message}`, 'Restore it from a backup, or run `migrate abort` (it works from the live catalogs) and start again.');
       }
       if (data.plan !== planName) {
         throw new OperationError(`the journal ${path} belongs to plan "${data.plan}", not "${planName}"`, 'Give this plan its own state_dir.');

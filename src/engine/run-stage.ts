@@ -10,6 +10,8 @@ import { buildGraph, type Stage, type TaskSpec } from '../plan/graph.js';
 import { Redactor } from '../secrets.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
+import { claimRunIdentity, readRunIdentity, type RunIdentity } from './run-identity.js';
+import { guardOwnership } from './ownership-guard.js';
 import { runGraph, type TaskRecord } from './scheduler.js';
 import { RUNNERS } from '../tasks/index.js';
 import type { TaskContext } from '../tasks/context.js';
@@ -35,6 +37,8 @@ export interface StageOptions {
   onFailure?: (ctx: { journal: Journal; records: TaskRecord[]; redactor: Redactor; warn: (m: string) => void }) => Promise<void>;
   /** Message on failure or interruption: how to resume or give up. */
   nextSteps: (outcome: 'failed' | 'interrupted') => string;
+  /** The operator says the run that owns the plan's objects is gone: take them over. */
+  takeOver?: boolean;
   /** Tasks of the graph to run again even if journaled done. */
   redo?: (graph: TaskSpec[], journal: Journal) => string[];
 }
@@ -76,6 +80,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   const signal = controller.signal;
   let interrupts = 0;
   let journal: Journal | undefined;
+  let run: RunIdentity | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
@@ -117,6 +122,10 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   try {
     journal = Journal.open(state, plan.name);
     for (const m of await endOrphans(journal)) warnings.push(m);
+    // Only an apply makes a run; a cutover or abort from a state directory without one is nobody's.
+    run = stage === 'apply' ? claimRunIdentity(state, plan.name) : readRunIdentity(state);
+    if (run) for (const m of await guardOwnership(loaded, run, journal, { stage, stateDir: state, dumpDir, takeOver: opts.takeOver, file: loaded.file })) warnings.push(m);
+    else if (!opts.takeOver) await guardOwnership(loaded, undefined, journal, { stage, stateDir: state, dumpDir, file: loaded.file });
     const graph = buildGraph(plan, stage);
     await opts.before?.({ journal, redactor, signal });
     const redo = opts.redo?.(graph.tasks, journal) ?? [];
@@ -135,7 +144,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
         write: opts.out,
         describeError: (e) => errorText(e, redactor),
         run: (spec, progress) =>
-          runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands, journalFailed }).catch((e) => {
+          runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands, journalFailed, run, stateDir: state }).catch((e) => {
             journalFailed(e);
             throw e;
           }),
@@ -211,6 +220,8 @@ interface RunTaskEnv {
   warnings: string[];
   commands: { task: string; command: string }[];
   journalFailed: (e: unknown) => void;
+  run?: RunIdentity;
+  stateDir: string;
 }
 
 async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
@@ -241,7 +252,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     redactor,
     signal,
     shared: env.shared,
-    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, runId: process.pid }),
+    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, runId: process.pid, runMark: env.run }),
     progress: env.progress,
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),
@@ -279,6 +290,8 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
         journal.childEnded(spec.id);
       }
     },
+    identity: env.run,
+    stateDir: env.stateDir,
     sleep: (ms) =>
       new Promise((resolve) => {
         // Polls sleep thousands of times: each must take its abort listener away again.

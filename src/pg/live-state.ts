@@ -1,0 +1,105 @@
+// What the databases say now about a plan's migration, whatever any journal
+// says: whether the source database is frozen read-only, and which of the
+// plan's publications, slots and subscriptions exist, and whose they are.
+// status and abort read this, so that a state directory that knows nothing
+// (another one, or an unreadable journal) cannot make them say all is well.
+import type { ResolvedPlan } from '../plan/plan.js';
+import type { RunIdentity } from '../engine/run-identity.js';
+import { withClient, pgErrorText } from './connect.js';
+import { databaseReadOnlySetting } from './write-freeze.js';
+import { publicationOwner, subscriptionOwner, type Owner } from './run-marks.js';
+import { anchorSlotName } from '../render/describe.js';
+
+export interface LiveSource {
+  error?: string;
+  database?: string;
+  /** default_transaction_read_only as set on the database (pg_db_role_setting), null when not set. */
+  read_only_setting: string | null;
+  publications: { name: string; owner: Owner }[];
+  slots: { name: string; active: boolean; active_pid: number | null }[];
+  /** Temporary anchor slots of this plan: a run is exporting a snapshot, or one just ended. */
+  anchors: { name: string; active_pid: number | null }[];
+}
+
+export interface LiveNode {
+  node: string;
+  subscription: string;
+  error?: string;
+  owner: Owner;
+  enabled?: boolean;
+}
+
+export interface LiveState {
+  source: LiveSource;
+  nodes: LiveNode[];
+}
+
+/** PostgreSQL's spellings of true for a boolean setting. */
+export function isOn(value: string | null | undefined): boolean {
+  return value !== null && value !== undefined && /^(on|true|yes|1|t|y)$/i.test(value.trim());
+}
+
+async function readSource(plan: ResolvedPlan, me: RunIdentity | undefined, stateDir: string): Promise<LiveSource> {
+  const out: LiveSource = { read_only_setting: null, publications: [], slots: [], anchors: [] };
+  try {
+    await withClient(plan.source.dsn, 'the source', async (c) => {
+      const setting = await databaseReadOnlySetting(c);
+      out.database = setting.database;
+      out.read_only_setting = setting.value;
+      for (const r of plan.replication) {
+        const owner = await publicationOwner(c, r.publication, me, stateDir);
+        if (owner.kind !== 'absent') out.publications.push({ name: r.publication, owner });
+      }
+      const slots = await c.query<{ slot_name: string; active: boolean; active_pid: number | null; temporary: boolean }>(
+        "SELECT slot_name, active, active_pid, temporary FROM pg_replication_slots WHERE slot_name = ANY ($1) OR (temporary AND slot_name LIKE $2 || '%')",
+        [plan.replication.map((r) => r.slot), anchorSlotName(plan)],
+      );
+      for (const s of slots.rows) {
+        if (s.temporary) out.anchors.push({ name: s.slot_name, active_pid: s.active_pid });
+        else out.slots.push({ name: s.slot_name, active: s.active, active_pid: s.active_pid });
+      }
+    });
+  } catch (e) {
+    out.error = pgErrorText(e);
+  }
+  return out;
+}
+
+export async function readLiveState(plan: ResolvedPlan, me: RunIdentity | undefined, stateDir: string): Promise<LiveState> {
+  const [source, nodes] = await Promise.all([
+    readSource(plan, me, stateDir),
+    Promise.all(
+      plan.replication.map(async (r): Promise<LiveNode> => {
+        const node = plan.nodes.find((n) => n.name === r.node)!;
+        try {
+          return await withClient(node.dsn, `node ${r.node}`, async (c) => {
+            const owner = await subscriptionOwner(c, r.subscription, me, stateDir);
+            return { node: r.node, subscription: r.subscription, owner };
+          });
+        } catch (e) {
+          return { node: r.node, subscription: r.subscription, owner: { kind: 'absent' }, error: pgErrorText(e) };
+        }
+      }),
+    ),
+  ]);
+  return { source, nodes };
+}
+
+export function sourceFrozen(live: LiveState): boolean {
+  return isOn(live.source.read_only_setting);
+}
+
+/** Nothing of the plan's replication is left anywhere that could be read. */
+export function nothingLeft(live: LiveState): boolean {
+  return !live.source.error && !live.source.publications.length && !live.source.slots.length && live.nodes.every((n) => !n.error && n.owner.kind === 'absent');
+}
+
+/** Only the source's read-only setting: what status adds to its view of replication. */
+export async function readSourceFreeze(plan: ResolvedPlan): Promise<{ database?: string; frozen: boolean; error?: string }> {
+  try {
+    const s = await withClient(plan.source.dsn, 'the source', (c) => databaseReadOnlySetting(c));
+    return { database: s.database, frozen: isOn(s.value) };
+  } catch (e) {
+    return { frozen: false, error: pgErrorText(e) };
+  }
+}

@@ -79,8 +79,6 @@ describe('two runs of one migration from different state directories', () => {
       const taken = await runCli(['apply', file, '--state-dir', stateB, '--take-over'], { cwd: dir, env });
       expect(taken.code, taken.stdout + taken.stderr).toBe(0);
       expect(taken.stderr).toMatch(/took over .*from the run started .* state directory .*\.migrate\/two-resume/s);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(await differences(db)).toEqual([]);
 
       // A comes back: it must not drop and restore tables under B's live subscriptions.
       const resumed = await runCli(['apply', file], { cwd: dir, env });

@@ -6,6 +6,7 @@ import { withClient, pgErrorText } from '../pg/connect.js';
 import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/teardown.js';
 import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource } from '../tasks/unfreeze.js';
+import { unfreezeWrites } from '../pg/write-freeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { JournalUnreadableError } from '../errors.js';
 import { readRunIdentity, forgetRunIdentity, describeRun, type RunIdentity } from '../engine/run-identity.js';
@@ -72,7 +73,9 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
   const { journal, unreadable } = openJournal(state, plan.name, err);
   const me = readRunIdentity(state);
   const live = await readLiveState(plan, me, state);
-  const switchedAt = journal?.facts.switched_at ?? journal?.data.completed.cutover;
+  // Without a journal, the publications' marks say whether a switch was started (src/tasks/switch.ts).
+  const markedSwitch = live.source.publications.map((p) => (p.owner.kind === 'ours' ? p.owner.mark.switch_started_at : undefined)).find(Boolean);
+  const switchedAt = journal?.facts.switched_at ?? journal?.data.completed.cutover ?? (unreadable ? markedSwitch : undefined);
   const frozenText = (l: LiveState) =>
     redactor.redact(describeFrozenSource({ database: l.source.database ?? '?', switchedAt, frozenAt: journal?.facts.freeze?.frozen_at, otherRun: otherRunOf(l) }, loaded.file));
 
@@ -88,7 +91,7 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
     if (sourceFrozen(live)) err(frozenText(live) + '\n');
     return 1;
   }
-  const { removed, failures } = await removeEverything(loaded, state, { journal, switchedAt, dropData: opts.dropData, redactor });
+  const { removed, failures } = await removeEverything(loaded, state, live, { journal, unreadable, switchedAt, dropData: opts.dropData, redactor });
   const after = await readLiveState(plan, me, state);
   const clean = failures.length === 0 && !switchedAt && nothingLeft(after);
   if (clean) removed.push(...forgetState(loaded, state, me, journal, unreadable));
@@ -99,12 +102,13 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
 
 interface RemoveContext {
   journal?: Journal;
+  unreadable: boolean;
   switchedAt?: string;
   dropData?: boolean;
   redactor: Redactor;
 }
 
-async function removeEverything(loaded: LoadedPlan, state: string, ctx: RemoveContext): Promise<{ removed: string[]; failures: string[] }> {
+async function removeEverything(loaded: LoadedPlan, state: string, live: LiveState, ctx: RemoveContext): Promise<{ removed: string[]; failures: string[] }> {
   const { plan } = loaded;
   const removed: string[] = [];
   const failures: string[] = [];
@@ -121,6 +125,13 @@ async function removeEverything(loaded: LoadedPlan, state: string, ctx: RemoveCo
   if (!ctx.switchedAt && journal?.facts.freeze) {
     const db = journal.facts.freeze.database;
     await attempt(`write freeze on the source database ${db}`, async () => void (await unfreezeSource(loaded, journal, ctx.redactor, state)));
+  } else if (ctx.unreadable && !ctx.switchedAt && sourceFrozen(live) && plan.cutover.freeze !== 'hook' && live.source.publications.some((p) => p.owner.kind === 'ours')) {
+    // The journal that recorded the freeze is lost; this run's publications
+    // are there and none says a switch was started: the freeze is this run's cutover's, before its switch.
+    const db = live.source.database!;
+    await attempt(`write freeze on the source database ${db} (undone from the live catalogs: this run's publications are there and none says writes were switched)`, () =>
+      withClient(plan.source.dsn, 'the source', (c) => unfreezeWrites(c, { database: db, read_only_before: null })),
+    );
   }
   for (const r of plan.replication) {
     const node = plan.nodes.find((n) => n.name === r.node)!;

@@ -16,6 +16,11 @@ export interface RunIdentity {
   host: string;
   state_dir: string;
   started_at: string;
+  /**
+   * On the publications only, once a cutover is about to switch writes to the
+   * nodes: said on the source before it happens, so that abort knows it without the journal.
+   */
+  switch_started_at?: string;
 }
 
 export function identityFile(stateDir: string): string {

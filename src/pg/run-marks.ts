@@ -37,6 +37,15 @@ export async function subscriptionOwner(node: pg.Client, subscription: string, m
   return ownerOf(r.rows.length > 0, r.rows[0]?.mark ?? null, me, stateDir);
 }
 
+/**
+ * Before the switch, the publications say it may have happened: an abort that
+ * has lost the journal then leaves the source frozen rather than let writes in
+ * that the nodes, already live, would never see.
+ */
+export async function markSwitchStarted(source: pg.Client, publications: string[], me: RunIdentity, at: string): Promise<void> {
+  for (const p of publications) await source.query(markSql('PUBLICATION', p, { ...me, switch_started_at: at }));
+}
+
 /** The refusal for an object this run did not create; `what` names it ("publication p on the source"). */
 export function foreignRunError(what: string, owner: Owner, command = 'this command'): ForeignRunError {
   const takeOver = `If that run is gone for good (its state directory lost, its host gone), run ${command} again with --take-over.`;

@@ -1,10 +1,12 @@
 import type { TaskRunner } from './context.js';
 import { runSqlStep } from './sql.js';
 import { OperationError } from '../errors.js';
+import { markSwitchStarted } from '../pg/run-marks.js';
 
 /** The point of no return: once this succeeds, the nodes take the writes and the source is not unfrozen on failure. */
 export const switchTraffic: TaskRunner = async (ctx) => {
   const step = ctx.describe().steps[0];
+  if (ctx.identity) await markSwitchStarted(await ctx.db('source'), ctx.plan.replication.map((r) => r.publication), ctx.identity, new Date().toISOString());
   if (step.type === 'command') {
     const r = await ctx.run(step.command, 'switch-hook', { cwd: ctx.loaded.dir, env: { MIGRATE_PLAN: ctx.plan.name } });
     if (r.exitCode !== 0) throw new OperationError(`switch_hook exited ${r.exitCode}: ${r.tail.slice(-3).join(' | ')}`);

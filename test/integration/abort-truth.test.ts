@@ -85,6 +85,15 @@ describe('abort after a completed cutover', () => {
     const again = await runCli(['cutover', file], { cwd: dir, env });
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(again.stdout).toContain('Nothing to do');
+
+    // With the journal lost as well, a frozen source that abort cannot account for keeps the nodes' data safe.
+    const journal = join(dir, '.migrate', 'at-switched', 'journal.json');
+    writeFileSync(journal, readFileSync(journal, 'utf8').slice(0, 100));
+    const blind = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
+    expect(blind.code, blind.stdout + blind.stderr).toBe(1);
+    expect(blind.stderr).toMatch(/restored objects on the nodes: not dropped, because the source is still read-only/);
+    expect(await userTables(n1, db)).toEqual(tables);
+    expect(await sourceReadOnly(db)).toBe(true);
   });
 });
 
@@ -146,5 +155,21 @@ describe('an unreadable journal', () => {
     expect(abort.stderr).toMatch(/journal .* unreadable.*live catalogs/s);
     expect(abort.stdout).toContain('removed slot at_broken_slot1');
     expect(await leftovers(db, 'at_broken')).toEqual([]);
+  });
+
+  it('lost while a cutover had writes frozen: abort undoes the freeze from the live catalogs, since no switch was started', async () => {
+    const { db, dir, file, env } = await setUp('at-lost', 'hooks:\n  - after: freeze\n    run: test -e killed || { touch killed; kill -9 $PPID; }');
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    const killed = await runCli(['cutover', file], { cwd: dir, env });
+    expect(killed.signal ?? killed.code).toBe('SIGKILL');
+    expect(await sourceReadOnly(db)).toBe(true);
+    writeFileSync(join(dir, '.migrate', 'at-lost', 'journal.json'), '{"version": 1, "plan": "at-lo');
+
+    const abort = await runCli(['abort', file], { cwd: dir, env });
+    expect(abort.code, abort.stdout + abort.stderr).toBe(0);
+    expect(abort.stdout).toMatch(/removed write freeze on the source database at_lost \(undone from the live catalogs/);
+    expect(abort.stdout).toContain('the source is as it was before apply');
+    expect(await sourceReadOnly(db)).toBe(false);
+    expect(await leftovers(db, 'at_lost')).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
 import { readSourceFreeze } from '../pg/live-state.js';
+import { readRunIdentity, describeRun } from '../engine/run-identity.js';
 import { describeFrozenSource } from '../render/frozen-source.js';
 import { JournalUnreadableError } from '../errors.js';
 import type { Facts } from '../facts.js';
@@ -37,7 +38,8 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   // read-only: the one thing status must not keep quiet about.
   const { facts, problem: journalProblem } = journalFacts(stateDir(loaded, opts.stateDir), plan.name);
   // Read from the source itself: another state directory's cutover may have frozen it.
-  const live = await readSourceFreeze(plan);
+  const live = await readSourceFreeze(plan, readRunIdentity(stateDir(loaded, opts.stateDir)), stateDir(loaded, opts.stateDir));
+  const otherRun = live.otherRun && describeRun(live.otherRun);
   const frozen = facts.freeze && !facts.switched_at ? facts.freeze : undefined;
   let sourceError: string | undefined;
   let slots: SlotState[] = [];
@@ -66,7 +68,7 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   const healthy = streaming && !live.frozen;
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
@@ -89,7 +91,8 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) out(line(r));
   out(`\n${streaming ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
-  if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at }, file)}\n`);
+  if (otherRun) out(`\nThe plan's publications belong to ${otherRun}: this state directory's journal does not describe this migration.\n`);
+  if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at, otherRun }, file)}\n`);
   if (journalProblem) out(`\nwarning: ${journalProblem}: what is shown above is read from the databases only.\n`);
   return healthy ? 0 : 1;
 }

@@ -124,8 +124,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
     for (const m of await endOrphans(journal)) warnings.push(m);
     // Only an apply makes a run; a cutover or abort from a state directory without one is nobody's.
     run = stage === 'apply' ? claimRunIdentity(state, plan.name) : readRunIdentity(state);
-    if (run) for (const m of await guardOwnership(loaded, run, journal, { stage, stateDir: state, dumpDir, takeOver: opts.takeOver, file: loaded.file })) warnings.push(m);
-    else if (!opts.takeOver) await guardOwnership(loaded, undefined, journal, { stage, stateDir: state, dumpDir, file: loaded.file });
+    warnings.push(...(await guardOwnership(loaded, run, journal, { stage, stateDir: state, dumpDir, takeOver: opts.takeOver, file: loaded.file })));
     const graph = buildGraph(plan, stage);
     await opts.before?.({ journal, redactor, signal });
     const redo = opts.redo?.(graph.tasks, journal) ?? [];

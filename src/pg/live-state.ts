@@ -94,12 +94,9 @@ export function nothingLeft(live: LiveState): boolean {
   return !live.source.error && !live.source.publications.length && !live.source.slots.length && live.nodes.every((n) => !n.error && n.owner.kind === 'absent');
 }
 
-/** Only the source's read-only setting: what status adds to its view of replication. */
-export async function readSourceFreeze(plan: ResolvedPlan): Promise<{ database?: string; frozen: boolean; error?: string }> {
-  try {
-    const s = await withClient(plan.source.dsn, 'the source', (c) => databaseReadOnlySetting(c));
-    return { database: s.database, frozen: isOn(s.value) };
-  } catch (e) {
-    return { frozen: false, error: pgErrorText(e) };
-  }
+/** What status adds to its view of replication: the source's read-only setting, and whose the publications are. */
+export async function readSourceFreeze(plan: ResolvedPlan, me: RunIdentity | undefined, stateDir: string): Promise<{ database?: string; frozen: boolean; error?: string; otherRun?: RunIdentity }> {
+  const s = await readSource(plan, me, stateDir);
+  const other = s.publications.map((p) => p.owner).find((o) => o.kind === 'other');
+  return { database: s.database, frozen: isOn(s.read_only_setting), error: s.error, otherRun: other?.kind === 'other' ? other.mark : undefined };
 }

@@ -110,6 +110,7 @@ describe('a source frozen by a cutover that was stopped outright', () => {
     expect(status.code, status.stdout).toBe(1);
     expect(status.stdout).toMatch(/source database at_frozen is read-only/);
     expect(status.stdout).toMatch(UNFREEZE);
+    expect(status.stdout).toContain(join(dir, '.migrate', 'at-frozen')); // whose migration this is
     const json = JSON.parse((await runCli(['status', file, '--state-dir', other, '--json'], { cwd: dir, env })).stdout);
     expect(json.source_read_only).toBe(true);
     expect(json.healthy).toBe(false);

@@ -62,6 +62,17 @@ function foreignObjects(live: LiveState): { what: string; owner: Owner }[] {
   ];
 }
 
+/** A slot carries no mark: it is left alone with its publication, or, that gone, with its subscription. */
+function slotsOf(loaded: LoadedPlan, live: LiveState, foreign: { what: string }[]): string[] {
+  const kept = new Set(foreign.map((f) => f.what));
+  return loaded.plan.replication
+    .filter((r) => {
+      const pub = live.source.publications.some((p) => p.name === r.publication);
+      return pub ? kept.has(`publication ${r.publication} on the source`) : kept.has(`subscription ${r.subscription} on ${r.node}`);
+    })
+    .map((r) => `slot ${r.slot} on the source`);
+}
+
 function otherRunOf(live: LiveState): string | undefined {
   for (const f of foreignObjects(live)) if (f.owner.kind === 'other') return describeRun(f.owner.mark);
   return undefined;
@@ -87,16 +98,20 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
   const foreign = opts.takeOver ? [] : foreignObjects(live);
   if (foreign.length) {
     const e = foreignRunError(foreign[0].what, foreign[0].owner, `\`migrate abort ${loaded.file}\``);
-    err(`abort refuses to remove another run's objects: ${e.message}${foreign.length > 1 ? ` (so do: ${foreign.slice(1).map((f) => f.what).join(', ')})` : ''}. Nothing was changed.\n${e.hint}\n`);
-    if (sourceFrozen(live)) err(frozenText(live) + '\n');
-    return 1;
+    const also = foreign.length > 1 ? ` (so do: ${foreign.slice(1).map((f) => f.what).join(', ')})` : '';
+    err(`abort leaves another run's objects alone: ${e.message}${also}.${opts.dropData ? ' With them there, no node\'s data is dropped: nothing was changed.' : ''}\n${e.hint}\n`);
+    if (opts.dropData) {
+      if (sourceFrozen(live)) err(frozenText(live) + '\n');
+      return 1;
+    }
   }
-  const { removed, failures } = await removeEverything(loaded, state, live, { journal, unreadable, switchedAt, dropData: opts.dropData, redactor });
+  const keep = new Set([...foreign.map((f) => f.what), ...slotsOf(loaded, live, foreign)]);
+  const { removed, failures } = await removeEverything(loaded, state, live, { journal, unreadable, switchedAt, dropData: opts.dropData, redactor, keep });
   const after = await readLiveState(plan, me, state);
   const clean = failures.length === 0 && !switchedAt && nothingLeft(after);
   if (clean) removed.push(...forgetState(loaded, state, me, journal, unreadable));
   for (const r of removed) out(`removed ${r}\n`);
-  if (!removed.length && !failures.length && !switchedAt) out('nothing to remove: no subscription, slot or publication of this plan exists\n');
+  if (!removed.length && !failures.length && !switchedAt && !foreign.length) out('nothing to remove: no subscription, slot or publication of this plan exists\n');
   return finalWord(loaded, after, { failures, switchedAt, dropData: opts.dropData, frozenText }, out, err);
 }
 
@@ -106,6 +121,8 @@ interface RemoveContext {
   switchedAt?: string;
   dropData?: boolean;
   redactor: Redactor;
+  /** Objects of another run: not touched. */
+  keep: Set<string>;
 }
 
 async function removeEverything(loaded: LoadedPlan, state: string, live: LiveState, ctx: RemoveContext): Promise<{ removed: string[]; failures: string[] }> {
@@ -113,6 +130,7 @@ async function removeEverything(loaded: LoadedPlan, state: string, live: LiveSta
   const removed: string[] = [];
   const failures: string[] = [];
   const attempt = async (what: string, fn: () => Promise<boolean | void>) => {
+    if (ctx.keep.has(what)) return;
     try {
       if ((await fn()) !== false) removed.push(what);
     } catch (e) {

@@ -104,22 +104,31 @@ describe('two runs of one migration from different state directories', () => {
     expect(await leftovers(db, 'two_resume')).toEqual([]);
   });
 
-  it('two applies started at once: at most one succeeds, a refused one says why, and the nodes match the source', async () => {
-    const { db, dir, file, env } = await setUp('two-at-once');
+  it('an apply started while another runs from another state directory is refused at once, even with the preflight findings skipped; the first ends exact', async () => {
+    // The first run holds still just after creating its publications and slots.
+    const { db, dir, file, env } = await setUp('two-at-once', 'hooks:\n  - after: prepare\n    run: sleep 6');
     const stateB = join(dir, 'state-b');
     const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 100 });
-    let results;
+    let a, b;
     try {
-      results = await Promise.all([runCli(['apply', file], { cwd: dir, env }), runCli(['apply', file, '--state-dir', stateB], { cwd: dir, env })]);
+      const first = runCli(['apply', file], { cwd: dir, env });
+      await new Promise((r) => setTimeout(r, 3000));
+      b = await runCli(['apply', file, '--state-dir', stateB, '--skip-check', 'source.existing_publications', 'source.existing_slots'], { cwd: dir, env });
+      a = await first;
     } finally {
       await load.stop();
     }
-    const codes = results.map((r) => r.code);
-    expect(codes.filter((c) => c === 0).length, JSON.stringify(results.map((r) => r.stderr))).toBeLessThanOrEqual(1);
-    for (const r of results.filter((x) => x.code !== 0)) expect(r.stderr).toMatch(/another run of this migration|already exists|in use by another run/);
-    if (codes.includes(0)) expect(await differences(db)).toEqual([]);
-    // Each run removes what it made, and only that.
-    for (const args of [[], ['--state-dir', stateB]]) await runCli(['abort', file, ...args], { cwd: dir, env });
+    expect(b.code, b.stdout + b.stderr).toBe(1);
+    expect(b.stderr).toContain('another run of this migration');
+    expect(b.stderr).toContain(join(dir, '.migrate', 'two-at-once'));
+    expect(b.stdout).not.toMatch(/start\s+\[(slot|anchor|dump|restore)/);
+    expect(a.code, a.stdout + a.stderr).toBe(0);
+    expect(await differences(db)).toEqual([]);
+    // Each run removes what it made, and only that: B made nothing.
+    const abortB = await runCli(['abort', file, '--state-dir', stateB], { cwd: dir, env });
+    expect(abortB.code).toBe(1);
+    expect(await leftovers(db, 'two_at_once')).toHaveLength(6);
+    expect((await runCli(['abort', file], { cwd: dir, env })).code).toBe(0);
     expect(await leftovers(db, 'two_at_once')).toEqual([]);
   });
 

@@ -88,7 +88,7 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
   const markedSwitch = live.source.publications.map((p) => (p.owner.kind === 'ours' ? p.owner.mark.switch_started_at : undefined)).find(Boolean);
   const switchedAt = journal?.facts.switched_at ?? journal?.data.completed.cutover ?? (unreadable ? markedSwitch : undefined);
   const frozenText = (l: LiveState) =>
-    redactor.redact(describeFrozenSource({ database: l.source.database ?? '?', switchedAt, frozenAt: journal?.facts.freeze?.frozen_at, otherRun: otherRunOf(l) }, loaded.file));
+    redactor.redact(describeFrozenSource({ database: l.source.database ?? '?', closed: l.source.closed, switchedAt, frozenAt: journal?.facts.freeze?.frozen_at, otherRun: otherRunOf(l) }, loaded.file));
 
   if (opts.dropData && switchedAt) {
     err(`abort refuses --drop-data: writes were switched to the nodes at ${switchedAt}, so the nodes are the live database and their data is the application's now. Nothing was changed.\n`);

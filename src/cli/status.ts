@@ -92,7 +92,7 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   for (const r of rows) out(line(r));
   out(`\n${streaming ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
   if (otherRun) out(`\nThe plan's publications belong to ${otherRun}: this state directory's journal does not describe this migration.\n`);
-  if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at, otherRun }, file)}\n`);
+  if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, closed: live.closed, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at, otherRun }, file)}\n`);
   if (journalProblem) out(`\nwarning: ${journalProblem}: what is shown above is read from the databases only.\n`);
   return healthy ? 0 : 1;
 }

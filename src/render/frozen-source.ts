@@ -7,9 +7,11 @@ import { renderSql } from './templates.js';
  * the session's transactions start read-only ("cannot execute ALTER DATABASE
  * in a read-only transaction"). One made read-write first succeeds, in that
  * database or any other of the server, in psql or as one `psql -c` string.
+ * It also opens the database to connections, in case a freeze closed it (then
+ * it must be typed from another database of the server: psql -d postgres).
  */
 export function unfreezeByHand(database: string): string {
-  return `BEGIN READ WRITE; ${renderSql('unfreeze-writes.sql.hbs', { database })} COMMIT;`;
+  return `BEGIN READ WRITE; ${renderSql('open-database.sql.hbs', { database })} ${renderSql('unfreeze-writes.sql.hbs', { database })} COMMIT;`;
 }
 
 export interface FrozenContext {
@@ -20,12 +22,16 @@ export interface FrozenContext {
   frozenAt?: string;
   /** Who else may have frozen it: another run's identity, described. */
   otherRun?: string;
+  /** Closed to new connections too (ALLOW_CONNECTIONS false). */
+  closed?: boolean;
 }
 
 /** One paragraph: that the source is read-only, why as far as is known, and what to do. */
 export function describeFrozenSource(ctx: FrozenContext, file: string): string {
-  const head = `!! The source database ${ctx.database} is read-only: default_transaction_read_only = on is set on the database (pg_db_role_setting).`;
-  const how = `with this, typed in psql connected to the source (the frozen database itself will do):\n     ${unfreezeByHand(ctx.database)}`;
+  const head = ctx.closed
+    ? `!! The source database ${ctx.database} takes no connection (ALLOW_CONNECTIONS false), so it takes no write either.`
+    : `!! The source database ${ctx.database} is read-only: default_transaction_read_only = on is set on the database (pg_db_role_setting).`;
+  const how = `with this, typed in psql connected to the source's server (the frozen database itself, or another such as postgres if it takes no connection):\n     ${unfreezeByHand(ctx.database)}`;
   if (ctx.switchedAt) {
     return `${head}\n   The cutover switched writes to the nodes at ${ctx.switchedAt}: the nodes are the live database, and the source stays read-only so that no write is made where it would be lost.\n   Only if you are sure nothing writes to the nodes and you want the source back, make it writable ${how}`;
   }

@@ -54,7 +54,7 @@ function psqlAsTyped(db: string, sql: string): string {
   });
 }
 
-const UNFREEZE = /BEGIN READ WRITE; ALTER DATABASE \S+ RESET default_transaction_read_only; COMMIT;/;
+const UNFREEZE = /BEGIN READ WRITE; ALTER DATABASE (\S+) WITH ALLOW_CONNECTIONS true; ALTER DATABASE \1 RESET default_transaction_read_only; COMMIT;/;
 
 describe('abort after a completed cutover', () => {
   it('refuses --drop-data and touches no node, keeps the journal, says the source is read-only, and says so again when run twice', async () => {

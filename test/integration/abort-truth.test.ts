@@ -45,7 +45,7 @@ async function leftovers(db: string, tag: string): Promise<string[]> {
   return found;
 }
 
-/** Runs a statement as a DBA would type it: psql connected to the (frozen) database itself. */
+/** Runs a statement as a DBA would type it: psql connected to the (frozen) database itself, or another. */
 function psqlAsTyped(db: string, sql: string): string {
   return execFileSync(join(PG_BIN, 'psql'), ['-X', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', '-d', db], {
     input: sql + '\n',
@@ -94,6 +94,10 @@ describe('abort after a completed cutover', () => {
     expect(blind.stderr).toMatch(/restored objects on the nodes: not dropped, because the source is still read-only/);
     expect(await userTables(n1, db)).toEqual(tables);
     expect(await sourceReadOnly(db)).toBe(true);
+
+    // The instruction as printed, typed into a session of the frozen database itself.
+    psqlAsTyped(db, blind.stderr.match(UNFREEZE)![0]);
+    expect(await sourceReadOnly(db)).toBe(false);
   });
 });
 
@@ -122,11 +126,16 @@ describe('a source frozen by a cutover that was stopped outright', () => {
     expect(abort.stderr).toContain(join(dir, '.migrate', 'at-frozen')); // the run whose objects these are
     expect((await leftovers(db, 'at_frozen')).length).toBe(6); // another run's: not touched
 
-    // The instruction as printed, typed into a session of the frozen database.
-    const instruction = abort.stderr.match(UNFREEZE)![0];
     expect(() => psqlAsTyped(db, `ALTER DATABASE ${db} RESET default_transaction_read_only;`)).toThrow(/read-only transaction/);
-    psqlAsTyped(db, instruction);
+    // A freeze that also closed the database to connections is seen from the server's postgres database.
+    await source.exec(`ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS false`);
+    const closed = await runCli(['status', file, '--state-dir', other], { cwd: dir, env });
+    expect(closed.code, closed.stdout).toBe(1);
+    expect(closed.stdout).toMatch(/source database at_frozen takes no connection/);
+    // The instruction as printed, typed from another database of the server, opens and unfreezes it.
+    psqlAsTyped('postgres', closed.stdout.match(UNFREEZE)![0]);
     expect(await sourceReadOnly(db)).toBe(false);
+    expect((await source.query<{ datallowconn: boolean }>('SELECT datallowconn FROM pg_database WHERE datname = $1', [db]))[0].datallowconn).toBe(true);
 
     // The runbook gives the same instruction.
     const runbook = await runCli(['runbook', file], { cwd: dir, env });

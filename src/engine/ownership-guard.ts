@@ -26,6 +26,10 @@ async function readOwners(loaded: LoadedPlan, me: RunIdentity | undefined, state
   const found: Found[] = [];
   await withClient(plan.source.dsn, 'the source', async (c) => {
     for (const r of plan.replication) found.push({ what: `publication ${r.publication} on the source`, owner: await publicationOwner(c, r.publication, me, stateDir), kind: 'PUBLICATION', name: r.publication, on: 'source' });
+  }).catch((e) => {
+    // A cutover stopped while its freeze had closed the database: the stage opens it first
+    // (its own journal recorded that freeze); the subscriptions below still say whose migration this is.
+    if (!/not currently accepting connections/.test((e as Error).message)) throw e;
   });
   for (const r of plan.replication) {
     const node = plan.nodes.find((n) => n.name === r.node)!;

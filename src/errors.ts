@@ -46,3 +46,30 @@ export class InterruptedError extends MigrateError {
     super('interrupted');
   }
 }
+
+/**
+ * The journal (or another state file) could not be written: the run stops at
+ * once, since what it does next could not be recorded. The old file is intact.
+ */
+export class JournalWriteError extends MigrateError {
+  readonly exitCode = 1 as const;
+  constructor(
+    readonly path: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(
+      `could not write ${path} (${cause.code ?? ''}${cause.code ? ': ' : ''}${cause.message}); the run stopped here and the previous ${path.endsWith('journal.json') ? 'journal' : 'file'} is intact`,
+      cause.code === 'ENOSPC' ? 'The disk of the state directory is full: free space there, then run the same command again (it resumes from the journal).' : 'Make the state directory writable, then run the same command again (it resumes from the journal).',
+    );
+  }
+}
+
+/** The journal exists but cannot be read: abort and status fall back on the live catalogs. */
+export class JournalUnreadableError extends MigrateError {
+  readonly exitCode = 1 as const;
+}
+
+/** An object on the source or a node belongs to another run of the migration (or to no run): refused unless taken over. */
+export class ForeignRunError extends MigrateError {
+  readonly exitCode = 1 as const;
+}

@@ -14,6 +14,7 @@ import { stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.j
 export interface ApplyOptions {
   stateDir?: string;
   skipCheck?: string[];
+  takeOver?: boolean;
 }
 
 /** Slots this plan has (or may have) created: they hold WAL on the source until consumed or dropped. */
@@ -28,6 +29,7 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
   let journalRef: Journal | undefined;
   const result = await runStage(loaded, 'apply', {
     stateDir: opts.stateDir,
+    takeOver: opts.takeOver,
     out,
     err,
     before: async ({ journal, redactor }) => {

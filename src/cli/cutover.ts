@@ -5,6 +5,9 @@ import { runStage } from '../engine/run-stage.js';
 import { unfreezeSource, restoreApplySync, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { confirm, mayAsk } from './confirm.js';
 import { sequenceStrategy } from '../tasks/sync-sequences.js';
+import { releaseDumpDirectory } from '../engine/dump-claim.js';
+import { readRunIdentity } from '../engine/run-identity.js';
+import { unfreezeByHand } from '../render/frozen-source.js';
 import { parseConninfo } from '../plan/conninfo.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 
@@ -22,7 +25,7 @@ function cutoverActions(plan: ResolvedPlan): string[] {
 }
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
-export async function cutoverCommand(file: string, opts: { stateDir?: string; yes?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+export async function cutoverCommand(file: string, opts: { stateDir?: string; yes?: boolean; takeOver?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const loaded = loadPlan(file);
   for (const w of loaded.warnings) err(formatProblem(w) + '\n');
   if (mayAsk(opts)) {
@@ -39,6 +42,7 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
   let unfrozenAt: string | undefined;
   const result = await runStage(loaded, 'cutover', {
     stateDir: opts.stateDir,
+    takeOver: opts.takeOver,
     out,
     err,
     before: async ({ journal, redactor }) => {
@@ -72,7 +76,8 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
         unfrozeAfterFailure = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
         unfrozenAt = new Date().toISOString();
       } catch (e) {
-        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or, from another database of the server (psql -d postgres), ALTER DATABASE ... WITH ALLOW_CONNECTIONS true and ALTER DATABASE ... RESET default_transaction_read_only.`);
+        const db = journal.facts.freeze?.database ?? journal.facts.source_database ?? '<database>';
+        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\`, or by hand, in psql connected to another database of the source's server (psql -d postgres: the frozen database may take no connection): ${unfreezeByHand(db)}`);
       }
     },
     after: async ({ journal, report, records }) => {
@@ -100,6 +105,9 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
         // The data lives on the nodes now; a copy of it lying around is only a risk.
         const removed = removeDumpDirectory(planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
         if (removed) out(`${'removed' in removed ? `removed ${removed.removed}` : removed.kept}\n`);
+        // The dump is of no more use to this run: another may have the directory.
+        const state = planStateDir(loaded, opts.stateDir);
+        releaseDumpDirectory(planDumpDir(loaded, state), readRunIdentity(state), state);
       }
     },
     nextSteps: () =>

@@ -22,6 +22,7 @@ const program = new Command('migrate')
   .configureOutput({ writeOut: out, writeErr: err })
   .addHelpText('after', '\nExit codes: 0 success, 1 a run failed or found problems, 2 invalid plan or usage.\nDocs: README.md; plan format: schemas/plan.schema.json');
 
+const takeOverOption = () => new Option('--take-over', 'the run that created the plan\'s publications, slots and subscriptions (another state directory) is gone for good: take them over');
 const stateDirOption = () => new Option('--state-dir <dir>', 'where the journal, lock and reports live (default: the plan\'s state_dir, or .migrate/<name> beside the plan)').env('MIGRATE_STATE_DIR');
 
 program
@@ -65,6 +66,7 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('--skip-check <name...>', 'start despite these preflight findings (names as `migrate check` shows them)')
+  .addOption(takeOverOption())
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./apply.js')).applyCommand(file, opts, out, err);
   });
@@ -131,6 +133,7 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
+  .addOption(takeOverOption())
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./cutover.js')).cutoverCommand(file, opts, out, err);
   });
@@ -140,8 +143,9 @@ program
   .description('remove everything the migration created (subscriptions, slots, publications, a write freeze) and its journal; safe to repeat')
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
-  .option('--drop-data', 'also drop the restored objects on the nodes (only when asked)')
+  .option('--drop-data', 'also drop the restored objects on the nodes (only when asked; never after the switch)')
   .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
+  .addOption(takeOverOption())
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
   });

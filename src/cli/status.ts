@@ -6,6 +6,22 @@ import { readSpockStatus, spockHealthy, formatSpockStatus } from './status-spock
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
 import { planCoverage } from '../verify/plan-coverage.js';
 import { formatCoverage } from '../verify/coverage-gaps.js';
+import { readSourceFreeze } from '../pg/live-state.js';
+import { readRunIdentity, describeRun } from '../engine/run-identity.js';
+import { describeFrozenSource } from '../render/frozen-source.js';
+import { JournalUnreadableError } from '../errors.js';
+import type { Facts } from '../facts.js';
+
+/** The journal's facts; an unreadable journal is said, not a reason to show nothing. */
+function journalFacts(dir: string, plan: string): { facts: Facts; problem?: string } {
+  if (!existsSync(Journal.file(dir))) return { facts: {} };
+  try {
+    return { facts: Journal.open(dir, plan).facts };
+  } catch (e) {
+    if (e instanceof JournalUnreadableError) return { facts: {}, problem: e.message };
+    throw e;
+  }
+}
 
 interface NodeStatus {
   node: string;
@@ -25,12 +41,11 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const { plan } = loaded;
   // A cutover stopped outright while writes were frozen leaves the source
   // read-only: the one thing status must not keep quiet about.
-  const journalFile = Journal.file(stateDir(loaded, opts.stateDir));
-  const facts = existsSync(journalFile) ? Journal.open(stateDir(loaded, opts.stateDir), plan.name).facts : {};
+  const { facts, problem: journalProblem } = journalFacts(stateDir(loaded, opts.stateDir), plan.name);
+  // Read from the source itself: another state directory's cutover may have frozen it.
+  const live = await readSourceFreeze(plan, readRunIdentity(stateDir(loaded, opts.stateDir)), stateDir(loaded, opts.stateDir));
+  const otherRun = live.otherRun && describeRun(live.otherRun);
   const frozen = facts.freeze && !facts.switched_at ? facts.freeze : undefined;
-  const frozenNote = frozen
-    ? `!! Writes to the source database ${frozen.database} are frozen since ${frozen.frozen_at} by a cutover that did not finish: run \`migrate cutover ${file}\` to finish it, or \`migrate abort ${file}\` to make the source writable again.`
-    : undefined;
   let sourceError: string | undefined;
   let slots: SlotState[] = [];
   try {
@@ -60,10 +75,11 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const covered = coverage.every((c) => !c.gaps.length);
   const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   const spock = await readSpockStatus(plan);
-  const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock);
+  // A frozen source is never a healthy state to report: the application cannot write.
+  const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock) && !live.frozen && !frozen;
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, coverage, ...(spock.length ? { spock } : {}) }, null, 2) + '\n');
-    return healthy && !frozen ? 0 : 1;
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}) }, null, 2) + '\n');
+    return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}\n\n`);
   // What could not be read is "unknown", never "missing" or "no": errors are said once, below the table.
@@ -97,7 +113,8 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   for (const c of coverage.filter((x) => x.error)) out(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`);
   if (!covered) out(`\n${formatCoverage(coverage)}`);
   out(formatSpockStatus(spock));
-  if (frozenNote) out(`\n${frozenNote}\n`);
-  // A frozen source is never a healthy state to report: the application cannot write.
-  return healthy && !frozen ? 0 : 1;
+  if (otherRun) out(`\nThe plan's publications belong to ${otherRun}: this state directory's journal does not describe this migration.\n`);
+  if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, closed: live.closed, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at, otherRun }, file)}\n`);
+  if (journalProblem) out(`\nwarning: ${journalProblem}: what is shown above is read from the databases only.\n`);
+  return healthy ? 0 : 1;
 }

@@ -1,11 +1,11 @@
 // What has been done, durably: each finished task and the facts it produced.
 // Written whole to a temporary file, fsynced and renamed over the old one, so
-// a kill at any moment leaves either the old journal or the new one.
+// a kill at any moment, or a full disk, leaves either the old journal or the new one.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, rmSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Facts } from '../facts.js';
 import type { Stage, TaskSpec } from '../plan/graph.js';
-import { OperationError } from '../errors.js';
+import { OperationError, JournalWriteError, JournalUnreadableError } from '../errors.js';
 
 export type JournalTaskStatus = 'started' | 'done' | 'failed';
 
@@ -48,7 +48,7 @@ export class Journal {
       try {
         data = JSON.parse(readFileSync(path, 'utf8')) as JournalData;
       } catch (e) {
-        throw new OperationError(`the journal ${path} is unreadable: ${(e as Error).message}`, 'Restore it from a backup, or run `migrate abort` and start again.');
+        throw new JournalUnreadableError(`the journal ${path} is unreadable: ${(e as Error).message}`, 'Restore it from a backup, or run `migrate abort` (it works from the live catalogs) and start again.');
       }
       if (data.plan !== planName) {
         throw new OperationError(`the journal ${path} belongs to plan "${data.plan}", not "${planName}"`, 'Give this plan its own state_dir.');
@@ -135,17 +135,40 @@ export class Journal {
   }
 }
 
-export function writeAtomically(path: string, text: string): void {
+/** The file operations a journal write needs: replaced in tests to play a full disk. */
+export interface WriteOps {
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  fsyncSync(fd: number): void;
+}
+
+const REAL_OPS: WriteOps = { writeSync: (fd, b, o, l) => writeSync(fd, b, o, l), fsyncSync };
+
+/**
+ * A write() may take fewer bytes than asked (a disk filling up) without an
+ * error: every byte is written, in a loop, before the file is synced and put
+ * in place. On any failure the temporary file goes and the old file stays.
+ */
+export function writeAtomically(path: string, text: string, ops: WriteOps = REAL_OPS): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  const bytes = Buffer.from(text, 'utf8');
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      for (let done = 0; done < bytes.length; ) {
+        const n = ops.writeSync(fd, bytes, done, bytes.length - done);
+        if (n <= 0) throw Object.assign(new Error(`wrote ${done} of ${bytes.length} bytes`), { code: 'ENOSPC' });
+        done += n;
+      }
+      ops.fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new JournalWriteError(path, e as NodeJS.ErrnoException);
   }
-  renameSync(tmp, path);
   // The rename itself is durable only once the directory is synced.
   try {
     const dfd = openSync(dirname(path), 'r');

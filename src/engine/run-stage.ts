@@ -10,6 +10,8 @@ import { buildGraph, type Stage, type TaskSpec } from '../plan/graph.js';
 import { Redactor } from '../secrets.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
+import { claimRunIdentity, readRunIdentity, type RunIdentity } from './run-identity.js';
+import { guardOwnership } from './ownership-guard.js';
 import { runGraph, type TaskRecord } from './scheduler.js';
 import { RUNNERS } from '../tasks/index.js';
 import type { TaskContext } from '../tasks/context.js';
@@ -20,7 +22,7 @@ import { sessionOptionsFor } from '../render/spock-local-ddl.js';
 import { runCommand } from '../exec/run-command.js';
 import { commandLine } from '../render/steps.js';
 import { writeReport, type RunReport } from '../report/report.js';
-import { InterruptedError, MigrateError } from '../errors.js';
+import { InterruptedError, MigrateError, JournalWriteError } from '../errors.js';
 import type { Facts } from '../facts.js';
 
 export const VERSION = '0.1.0';
@@ -37,6 +39,8 @@ export interface StageOptions {
   onFailure?: (ctx: { journal: Journal; records: TaskRecord[]; redactor: Redactor; warn: (m: string) => void }) => Promise<void>;
   /** Message on failure or interruption: how to resume or give up. */
   nextSteps: (outcome: 'failed' | 'interrupted') => string;
+  /** The operator says the run that owns the plan's objects is gone: take them over. */
+  takeOver?: boolean;
   /** Tasks of the graph to run again even if journaled done. */
   redo?: (graph: TaskSpec[], journal: Journal) => string[];
 }
@@ -78,6 +82,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   const signal = controller.signal;
   let interrupts = 0;
   let journal: Journal | undefined;
+  let run: RunIdentity | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
@@ -95,7 +100,12 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
 
   const startedAt = new Date();
   const runDir = join(state, 'runs', runStamp(stage));
-  mkdirSync(runDir, { recursive: true });
+  try {
+    mkdirSync(runDir, { recursive: true });
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const warnings: string[] = [];
   const commands: { task: string; command: string }[] = [];
   if (lock.takenOver) warnings.push(`took over the lock of pid ${lock.takenOver.pid}, which is gone (started ${lock.takenOver.started_at})`);
@@ -103,9 +113,20 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   let error: string | undefined;
   let outcome: RunReport['outcome'] = 'completed';
   const shared = new Map<string, { close(): Promise<void> }>();
+  // A journal that cannot be written stops the whole run at once: what any
+  // task did next could not be recorded, so a rerun could not know it.
+  let journalFailure: JournalWriteError | undefined;
+  const journalFailed = (e: unknown) => {
+    if (!(e instanceof JournalWriteError)) return;
+    journalFailure ??= e;
+    controller.abort();
+  };
   try {
     journal = Journal.open(state, plan.name);
     for (const m of await endOrphans(journal)) warnings.push(m);
+    // Only an apply makes a run; a cutover or abort from a state directory without one is nobody's.
+    run = stage === 'apply' ? claimRunIdentity(state, plan.name) : readRunIdentity(state);
+    warnings.push(...(await guardOwnership(loaded, run, journal, { stage, stateDir: state, dumpDir, takeOver: opts.takeOver, file: loaded.file })));
     const graph = buildGraph(plan, stage);
     await opts.before?.({ journal, redactor, signal });
     const redo = opts.redo?.(graph.tasks, journal) ?? [];
@@ -123,17 +144,24 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
         redact: (t) => redactor.redact(t),
         write: opts.out,
         describeError: (e) => errorText(e, redactor),
-        run: (spec, progress) => runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands }),
+        run: (spec, progress) =>
+          runTask(spec, { loaded, journal: j, redactor, signal, runDir, dumpDir, shared, progress, warnings, commands, journalFailed, run, stateDir: state }).catch((e) => {
+            journalFailed(e);
+            throw e;
+          }),
       });
       const failed = records.some((r) => r.status === 'failed');
       const interrupted = signal.aborted || records.some((r) => r.status === 'interrupted');
       outcome = interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
+      if (journalFailure) outcome = 'failed';
       if (outcome === 'completed') journal.complete(stage);
+      else if (journalFailure) error = errorText(journalFailure, redactor);
       else error = records.find((r) => r.status === 'failed' || r.status === 'interrupted')?.error ?? 'interrupted';
     }
   } catch (e) {
-    outcome = signal.aborted ? 'interrupted' : 'failed';
-    error = (e instanceof MigrateError ? '' : 'internal error: ') + errorText(e, redactor);
+    journalFailed(e);
+    outcome = signal.aborted && !journalFailure ? 'interrupted' : 'failed';
+    error = (e instanceof MigrateError ? '' : 'internal error: ') + errorText(journalFailure ?? e, redactor);
   } finally {
     for (const [, res] of shared) await res.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
@@ -162,8 +190,15 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
   };
   if (outcome === 'failed' || outcome === 'interrupted') report.next_steps = opts.nextSteps(outcome);
   if (journal) await opts.after?.({ journal, records, report, redactor }).catch((e) => warnings.push(`could not finish the report: ${redactor.redact(String((e as Error).message ?? e))}`));
-  const reportPaths = writeReport(runDir, report, redactor);
-  lock.release();
+  let reportPaths = { json: join(runDir, 'report.json'), md: join(runDir, 'report.md') };
+  try {
+    reportPaths = writeReport(runDir, report, redactor);
+  } catch (e) {
+    // The disk that refused the journal usually refuses the report too: the outcome still reaches the terminal.
+    warnings.push(`could not write the report in ${runDir}: ${(e as Error).message}`);
+  } finally {
+    lock.release();
+  }
   const rel = relative(process.cwd(), runDir) || runDir;
   for (const w of warnings) opts.err(`warning: ${redactor.redact(w)}\n`);
   if (report.status === 'succeeded') {
@@ -185,6 +220,9 @@ interface RunTaskEnv {
   progress: (m: string, fromChild?: boolean) => void;
   warnings: string[];
   commands: { task: string; command: string }[];
+  journalFailed: (e: unknown) => void;
+  run?: RunIdentity;
+  stateDir: string;
 }
 
 /** A session on another database of the source's server, kept for the whole stage. */
@@ -242,7 +280,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     redactor,
     signal,
     shared: env.shared,
-    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, runId: process.pid }),
+    describe: () => describeTask(spec, { plan: loaded.plan, dumpDir: env.dumpDir, facts: journal.facts, reveal: true, runId: process.pid, runMark: env.run }),
     progress: env.progress,
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),
@@ -290,6 +328,8 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
       }
     },
     sqlRan: (where, sql) => env.commands.push({ task: spec.id, command: redactor.redact(`SQL on ${where}: ${sql.trim().replace(/\s*\n\s*/g, ' ')}`) }),
+    identity: env.run,
+    stateDir: env.stateDir,
     sleep: (ms) =>
       new Promise((resolve) => {
         // Polls sleep thousands of times: each must take its abort listener away again.
@@ -310,7 +350,12 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     journal.finished(spec.id, 'done', facts, outcome.summary && redactor.redact(outcome.summary));
     return outcome;
   } catch (e) {
-    journal.finished(spec.id, 'failed', {}, redactor.redact((e as Error)?.message ?? String(e)));
+    try {
+      journal.finished(spec.id, 'failed', {}, redactor.redact((e as Error)?.message ?? String(e)));
+    } catch (je) {
+      // The task's own error is the one to report; the journal's stops the run.
+      env.journalFailed(je);
+    }
     throw e;
   } finally {
     signal.removeEventListener('abort', onAbort);

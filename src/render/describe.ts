@@ -47,6 +47,17 @@ export interface DescribeContext {
    * that one the server has not yet dropped after a killed run cannot collide.
    */
   runId?: number;
+  /** The run's identity, written on what it creates; a placeholder when printing. */
+  runMark?: object;
+}
+
+/**
+ * The comment that marks an object as this run's, in the same statement
+ * batch as its CREATE (one implicit transaction): never one without the other.
+ */
+function markStatement(kind: 'PUBLICATION' | 'SUBSCRIPTION', name: string, ctx: DescribeContext): string {
+  const mark = ctx.runMark ?? { tool: 'pgedge-migrate', plan: ctx.plan.name, run: '<run id>', host: '<host>', state_dir: '<state directory>', started_at: '<first apply>' };
+  return renderSql('mark-run.sql.hbs', { kind, name, mark: JSON.stringify(mark) });
 }
 
 export function anchorSlotName(plan: ResolvedPlan, runId?: number): string {
@@ -84,7 +95,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
   switch (spec.kind) {
     case 'create-publication':
       return {
-        steps: [{ type: 'sql', on: 'source', sql: renderSql('create-publication.sql.hbs', { publication: r!.publication, publish: plan.publish }) }],
+        steps: [{ type: 'sql', on: 'source', sql: `${renderSql('create-publication.sql.hbs', { publication: r!.publication, publish: plan.publish })}\n${markStatement('PUBLICATION', r!.publication, ctx)}` }],
         check: { text: 'The publication exists.', on: 'source', sql: `SELECT pubname, puballtables FROM pg_publication WHERE pubname = ${quoteLiteral(r!.publication)};` },
       };
     case 'create-slot':
@@ -149,7 +160,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
           {
             type: 'sql',
             on: node!,
-            sql: renderSql('create-subscription.sql.hbs', { subscription: r!.subscription, publication: r!.publication, slot: r!.slot, connection: subscriptionConnection(plan, node!, ctx.reveal) }),
+            sql: `${renderSql('create-subscription.sql.hbs', { subscription: r!.subscription, publication: r!.publication, slot: r!.slot, connection: subscriptionConnection(plan, node!, ctx.reveal) })}\n${markStatement('SUBSCRIPTION', r!.subscription, ctx)}`,
           },
           {
             type: 'sql',

@@ -10,6 +10,7 @@ import type { Command } from '../render/commands.js';
 import type { TaskDescription } from '../render/describe.js';
 import type { Journal } from '../engine/journal.js';
 import type { RunResult } from '../exec/run-command.js';
+import type { RunIdentity } from '../engine/run-identity.js';
 
 export interface TaskContext {
   loaded: LoadedPlan;
@@ -49,6 +50,9 @@ export interface TaskContext {
   /** Resources that outlive one task (the snapshot anchor's connection). */
   shared: Map<string, { close(): Promise<void> }>;
   sleep(ms: number): Promise<void>;
+  /** This run's identity (on what it creates), and its state directory. */
+  identity?: RunIdentity;
+  stateDir: string;
 }
 
 export interface TaskOutcome {

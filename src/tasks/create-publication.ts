@@ -1,12 +1,14 @@
 import type { TaskRunner } from './context.js';
-import { runSqlStep, exists } from './sql.js';
+import { runSqlStep } from './sql.js';
+import { publicationOwner, requireOwn } from '../pg/run-marks.js';
 
 export const createPublication: TaskRunner = async (ctx) => {
   const r = ctx.spec.replication!;
   const source = await ctx.db('source');
-  if (await exists(source, 'SELECT 1 FROM pg_publication WHERE pubname = $1', [r.publication])) {
-    return { summary: `publication ${r.publication} already exists` };
-  }
+  // Checked again here, not only when the stage starts: another run may have created it since.
+  const owner = await publicationOwner(source, r.publication, ctx.identity, ctx.stateDir);
+  requireOwn(`publication ${r.publication} on the source`, owner, '`migrate apply`');
+  if (owner.kind === 'ours') return { summary: `publication ${r.publication} already exists (created by this run)` };
   await runSqlStep(ctx, ctx.describe().steps[0]);
   return { summary: `created publication ${r.publication}` };
 };

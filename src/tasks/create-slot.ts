@@ -1,6 +1,7 @@
 import type { TaskRunner } from './context.js';
 import { runSqlStep } from './sql.js';
 import { OperationError } from '../errors.js';
+import { publicationOwner, requireOwn } from '../pg/run-marks.js';
 
 export const createSlot: TaskRunner = async (ctx) => {
   const r = ctx.spec.replication!;
@@ -14,6 +15,8 @@ export const createSlot: TaskRunner = async (ctx) => {
     if (s.slot_type !== 'logical' || s.plugin !== 'pgoutput' || s.database !== s.current) {
       throw new OperationError(`a slot named ${r.slot} exists on the source but is not a pgoutput slot of this database (${s.slot_type}, ${s.plugin}, ${s.database})`, 'Choose another slot name in the plan, or drop that slot if it is a leftover.');
     }
+    // A slot carries no mark: it is the run's whose publication it streams.
+    requireOwn(`slot ${r.slot} on the source (with its publication ${r.publication})`, await publicationOwner(source, r.publication, ctx.identity, ctx.stateDir), '`migrate apply`');
     return { summary: `slot ${r.slot} already exists` };
   }
   // Creating a logical slot waits for every transaction that holds an xid to end.

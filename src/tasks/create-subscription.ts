@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { OperationError } from '../errors.js';
 import { clashingNode, nextOriginId, originClashFix, originIdsText, spockNodeIds, subscriptionOriginId } from '../pg/spock-origins.js';
 import { detachAndDropSubscription } from '../pg/teardown.js';
+import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
 
 /**
  * The subscription is created disabled and its origin set to the anchor's
@@ -32,6 +33,7 @@ export const createSubscription: TaskRunner = async (ctx) => {
     await runSqlStep(ctx, create);
   } else {
     const s = existing.rows[0];
+    requireOwn(`subscription ${r.subscription} on ${node}`, await subscriptionOwner(client, r.subscription, ctx.identity, ctx.stateDir), '`migrate apply`');
     summary = `subscription ${r.subscription} already exists`;
     const moved = s.remote_lsn && s.remote_lsn !== '0/0' && lsnToBigInt(s.remote_lsn) >= lsnToBigInt(anchor.consistent_point);
     if (s.subenabled || moved) {

@@ -6,12 +6,16 @@ import { pgErrorText } from '../pg/connect.js';
 import { watchCopies } from './copy-progress.js';
 import { spockQueueMark, spockQueuedSince } from '../pg/spock-ddl-queue.js';
 import type pg from 'pg';
+import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
 
 export const restore: TaskRunner = async (ctx) => {
   const node = ctx.spec.node!;
   // Attempt 1 is this one: an earlier attempt may have left part of the
   // schema, which is dropped (exactly the dump's objects) before restoring again.
   const redo = ctx.journal.attempts(ctx.spec.id) > 1;
+  // Never drop or restore tables under another run's stream into this node.
+  const r = ctx.plan.replication.find((x) => x.node === node);
+  if (r) requireOwn(`subscription ${r.subscription} on ${node}`, await subscriptionOwner(await ctx.db(node), r.subscription, ctx.identity, ctx.stateDir), '`migrate apply`');
   if (redo) {
     ctx.progress('an earlier restore was cut off: dropping what it left before restoring again');
     try {
@@ -25,12 +29,12 @@ export const restore: TaskRunner = async (ctx) => {
   const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
   const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   const stopWatching = watchCopies(ctx, node);
-  const r = await ctx.run(step.command, `pg_restore-${node}`).finally(stopWatching);
-  if (r.exitCode !== 0) {
-    throw new OperationError(`pg_restore onto ${node} exited ${r.exitCode}: ${r.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-${node}.log`)}`);
+  const res = await ctx.run(step.command, `pg_restore-${node}`).finally(stopWatching);
+  if (res.exitCode !== 0) {
+    throw new OperationError(`pg_restore onto ${node} exited ${res.exitCode}: ${res.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || res.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-${node}.log`)}`);
   }
   const kept = mark ? await provenLocal(await ctx.db(node), node, mark) : '';
-  return { summary: `restored onto ${node} in ${(r.durationMs / 1000).toFixed(1)} s${redo ? ' (redone from scratch)' : ''}${kept}` };
+  return { summary: `restored onto ${node} in ${(res.durationMs / 1000).toFixed(1)} s${redo ? ' (redone from scratch)' : ''}${kept}` };
 };
 
 /** Spock queued none of the restore's DDL for the other nodes (they restore the same dump themselves). */

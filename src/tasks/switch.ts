@@ -2,11 +2,14 @@ import type { TaskRunner } from './context.js';
 import { runSqlStep } from './sql.js';
 import { OperationError } from '../errors.js';
 import { checkFence } from './fence.js';
+import { markSwitchStarted } from '../pg/run-marks.js';
 
 /** The point of no return: once this succeeds, the nodes take the writes and the source is not unfrozen on failure. */
 export const switchTraffic: TaskRunner = async (ctx) => {
   const fenced = ctx.plan.cutover.freeze !== 'hook';
   if (fenced) await checkFence(ctx);
+  // Without its journal, a later abort still knows from the publications that writes may have gone to the nodes.
+  if (ctx.identity) await markSwitchStarted(await ctx.db('source'), ctx.plan.replication.map((r) => r.publication), ctx.identity, new Date().toISOString());
   // The fence's two look-ups come first in the description; the switch proper follows.
   for (const step of ctx.describe().steps.slice(fenced ? 2 : 0)) {
     if (step.type === 'command') {

@@ -52,7 +52,13 @@ export async function unfreezeSource(loaded: LoadedPlan, journal: Journal, redac
     undone.push(`database ${freeze.database} open to connections and writable again`);
   }
   delete journal.facts.freeze;
-  journal.save();
+  try {
+    journal.save();
+  } catch {
+    // The source is writable whatever the journal says: one that still records
+    // the freeze only makes the next cutover or abort undo it again, harmlessly.
+    undone.push('(the journal could not be updated: it still records the freeze)');
+  }
   return undone;
 }
 

@@ -52,7 +52,7 @@ describe('create-publication', () => {
 
   it('from a plan, through describeTask', () => {
     const d = describeById(everyOption, 'publication:n1');
-    expect(d.steps).toEqual([{ type: 'sql', on: 'source', sql: 'CREATE PUBLICATION "My ""Pub"""\n  FOR TABLE sales.orders, "Sales"."Order Lines";' }]);
+    expect(d.steps).toEqual([{ type: 'sql', on: 'source', sql: expect.stringMatching(/^CREATE PUBLICATION "My ""Pub"""\n  FOR TABLE sales\.orders, "Sales"\."Order Lines";\nCOMMENT ON PUBLICATION "My ""Pub""" IS '\{"tool":"pgedge-migrate",.*"run":"<run id>"/) }]);
     expect(d.check!.sql).toBe(`SELECT pubname, puballtables FROM pg_publication WHERE pubname = 'My "Pub"';`);
   });
 });
@@ -79,6 +79,7 @@ describe('create-subscription', () => {
         "  CONNECTION 'postgresql://migrator:****@source.example.com:5432/app?sslmode=require'",
         '  PUBLICATION pgedge_pub_1',
         "  WITH (copy_data = false, create_slot = false, enabled = false, connect = true, slot_name = 'pgedge_newrep01');",
+        `COMMENT ON SUBSCRIPTION pgedge_sub01 IS '{"tool":"pgedge-migrate","plan":"${example.name}","run":"<run id>","host":"<host>","state_dir":"<state directory>","started_at":"<first apply>"}';`,
       ].join('\n'),
     );
     expect(run.type === 'sql' && run.sql).toContain(`CONNECTION '${TEST_ENV.SOURCE_DSN}'`);
@@ -294,7 +295,7 @@ describe('the runbook', () => {
   });
 
   it('puts SQL and shell commands in fenced blocks, and says what to check', () => {
-    expect(md).toContain('```sql\nCREATE PUBLICATION pgedge_pub_1\n  FOR ALL TABLES;\n```');
+    expect(md).toMatch(/```sql\nCREATE PUBLICATION pgedge_pub_1\n  FOR ALL TABLES;\nCOMMENT ON PUBLICATION pgedge_pub_1 IS '\{"tool":"pgedge-migrate".*\}';\n```/);
     expect(md).toMatch(/```sh\nPGPASSWORD=\*\*\*\* pg_dump .*--snapshot=/);
     expect(md).toContain('```sh\n./notify.sh "all nodes caught up"\n```');
     expect(md).toContain('**Check:**');

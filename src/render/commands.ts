@@ -17,7 +17,7 @@ export function toolPath(plan: ResolvedPlan, program: string): string {
 }
 
 /** A DSN for a client program: the password goes to the environment, the rest to --dbname. */
-function connection(dsn: string): { dbname: string; env: Record<string, string> } {
+export function connection(dsn: string): { dbname: string; env: Record<string, string> } {
   const { password, ...rest } = parseConninfo(dsn);
   return { dbname: formatKeyValue(rest), env: password ? { PGPASSWORD: password } : {} };
 }

@@ -8,6 +8,7 @@ import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
 import { quoteLiteral, quoteQualified } from './quote.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
+import { describeStreamTask } from './describe-stream.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -102,6 +103,11 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
+    case 'dump-schema':
+    case 'restore-pre-data':
+    case 'copy-tables':
+    case 'restore-post-data':
+      return describeStreamTask(spec, ctx);
     case 'create-subscription':
       return {
         steps: [

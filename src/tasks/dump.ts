@@ -5,7 +5,7 @@ import { ANCHOR } from './export-snapshot.js';
 import { OperationError } from '../errors.js';
 
 /** A directory holding only what pg_dump -Fd writes (or nothing) may be replaced; anything else is the user's. */
-function isDumpDirectory(dir: string): boolean {
+export function isDumpDirectory(dir: string): boolean {
   return readdirSync(dir).every((f) => f === 'toc.dat' || /^\d+\.dat(\.gz|\.lz4|\.zst)?$/.test(f) || f === 'blobs.toc' || /^blob_\d+\.dat/.test(f));
 }
 

@@ -68,6 +68,8 @@ export function writePlan(dir: string, spec: PlanSpec): { file: string; env: Rec
     '  jobs: 2',
     'catch_up:',
     '  timeout_seconds: 120',
+    // COPY_METHOD=stream runs every test that writes its plan here under the stream copy.
+    ...(process.env.COPY_METHOD ? ['copy:', `  method: ${process.env.COPY_METHOD}`, '  jobs: 2'] : []),
     spec.extra ?? '',
   ];
   const file = join(dir, `${spec.name}.yaml`);

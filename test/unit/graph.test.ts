@@ -275,3 +275,18 @@ describe('topologicalOrder', () => {
     expect(() => topologicalOrder([spec('a', ['ghost'])])).toThrow('task a depends on unknown task ghost');
   });
 });
+
+describe('copy.method stream', () => {
+  const g = buildGraph(planFromText(`${TWO_NODES}copy:\n  method: stream\n`, {}), 'apply');
+  it('dumps only the schema, creates the tables on every node, streams the data once into all, then builds the indexes per node', () => {
+    expect(ids(g).filter((id) => /^(anchor|dump|pre-data|copy|restore)/.test(id))).toEqual(['anchor', 'dump', 'pre-data:n1', 'pre-data:n2', 'copy', 'restore:n1', 'restore:n2']);
+    expect(task(g, 'dump').kind).toBe('dump-schema');
+    expect(task(g, 'copy').deps).toEqual(['pre-data:n1', 'pre-data:n2']);
+    expect(task(g, 'restore:n2')).toMatchObject({ kind: 'restore-post-data', deps: ['copy'] });
+    expect(task(g, 'subscription:n1').deps).toEqual(['restore:n1']);
+  });
+  it('the anchor counts as done only once the copy, the last reader of its snapshot, is done', () => {
+    expect(task(g, 'anchor').durableWith).toBe('copy');
+    expect(task(buildGraph(planFromText(TWO_NODES, {}), 'apply'), 'anchor').durableWith).toBe('dump');
+  });
+});

@@ -82,17 +82,12 @@ export function schemaDumpCommand(plan: ResolvedPlan, dir: string, snapshot: str
   return { program: toolPath(plan, 'pg_dump'), argv, env: c.env };
 }
 
-/**
- * pg_restore of one section of the schema dump onto a node. Post-data builds
- * indexes and constraints in parallel; redone after a cut-off, it drops first
- * what the cut-off run built (--clean of that section only).
- */
-export function sectionRestoreCommand(plan: ResolvedPlan, node: string, dir: string, section: 'pre-data' | 'post-data', redo = false): Command {
+/** pg_restore of one section of the schema dump onto a node; post-data builds indexes and constraints in parallel. */
+export function sectionRestoreCommand(plan: ResolvedPlan, node: string, dir: string, section: 'pre-data' | 'post-data'): Command {
   const n = plan.nodes.find((x) => x.name === node)!;
   const c = connection(n.dsn);
   const argv = [`--dbname=${c.dbname}`, '--format=directory', `--section=${section}`, '--exit-on-error', '--verbose'];
   if (section === 'post-data') argv.push(`--jobs=${plan.restore.jobs}`);
-  if (redo) argv.push('--clean', '--if-exists');
   if (plan.restore.no_owner) argv.push('--no-owner');
   if (plan.restore.no_privileges) argv.push('--no-privileges');
   argv.push(dir);

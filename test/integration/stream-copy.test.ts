@@ -47,7 +47,7 @@ async function expectIdentical(db: string): Promise<void> {
   expect(different, JSON.stringify(different, null, 2)).toEqual([]);
 }
 
-/** The whole database's pg_dump --schema-only, less the per-run \\restrict key pg_dump 15.14+ writes. */
+/** The whole database's pg_dump --schema-only, less the per-run \restrict key pg_dump 15.14+ writes. */
 function schemaDump(c: Cluster, db: string): string {
   const text = execFileSync(join(PG_BIN, 'pg_dump'), ['--schema-only', '--no-publications', '--no-subscriptions', `--dbname=${c.dsn(db)}`], { encoding: 'utf8' });
   return text.replace(/^\\(un)?restrict .*$/gm, '');

@@ -73,7 +73,7 @@ export interface Plan {
    */
   copy?: {
     /**
-     * dump: one pg_dump -Fd of the whole source to the runner's disk, then pg_restore onto every node. stream: only the schema is dumped (a few kB); each table is read once with COPY TO STDOUT and written into every node at once with COPY FROM STDIN, so the data never touches the runner's disk; indexes and constraints are built afterwards with pg_restore -j.
+     * dump: one pg_dump -Fd of the whole source to the runner's disk, then pg_restore onto every node. stream: only the schema is dumped (a few kB); each table is read once with COPY TO STDOUT and written into every node at once with COPY FROM STDIN, so the data never touches the runner's disk; indexes and constraints are built afterwards with pg_restore -j. The default; dump is the fallback.
      */
     method?: 'dump' | 'stream';
     /**

@@ -38,10 +38,12 @@ replication:
     slot: slot_2
     subscription: sub_2
 `;
-const withHooks = (hooks: string) => planFromText(`${TWO_NODES}hooks:\n${hooks}`);
+// The dump path's graph, pinned (copy.method stream is the default; its graph is tested at the end).
+const DUMP = 'copy:\n  method: dump\n';
+const withHooks = (hooks: string) => planFromText(`${TWO_NODES}${DUMP}hooks:\n${hooks}`);
 
 describe('the example plan', () => {
-  const plan = planFromFile(EXAMPLE_PLAN);
+  const plan = { ...planFromFile(EXAMPLE_PLAN), copy: { method: 'dump' as const, jobs: 4 } };
   const apply = buildGraph(plan, 'apply');
   const cutover = buildGraph(plan, 'cutover');
 
@@ -287,6 +289,6 @@ describe('copy.method stream', () => {
   });
   it('the anchor counts as done only once the copy, the last reader of its snapshot, is done', () => {
     expect(task(g, 'anchor').durableWith).toBe('copy');
-    expect(task(buildGraph(planFromText(TWO_NODES, {}), 'apply'), 'anchor').durableWith).toBe('dump');
+    expect(task(buildGraph(planFromText(`${TWO_NODES}${DUMP}`, {}), 'apply'), 'anchor').durableWith).toBe('dump');
   });
 });

@@ -40,18 +40,25 @@ interface Sessions {
 function sessions(ctx: TaskContext): Sessions {
   const all: pg.Client[] = [];
   const dsn = (w: string) => (w === 'source' ? ctx.plan.source.dsn : ctx.plan.nodes.find((n) => n.name === w)!.dsn);
+  let closed = false;
   const closeAll = async () => {
+    closed = true;
     await Promise.all(all.splice(0).map((c) => c.end().catch(() => undefined)));
   };
-  ctx.signal.addEventListener('abort', () => void closeAll(), { once: true });
+  const onAbort = () => void closeAll();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
   return {
     open: async (w) => {
       const c = await connect(dsn(w), w === 'source' ? 'the source' : `node ${w}`);
       all.push(c);
-      if (ctx.signal.aborted) await closeAll();
+      // A session opened after the copy was cut off is closed at once, and its user fails on it.
+      if (ctx.signal.aborted || closed) await closeAll();
       return c;
     },
-    closeAll,
+    closeAll: async () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await closeAll();
+    },
   };
 }
 

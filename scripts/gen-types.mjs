@@ -11,6 +11,8 @@ const root = new URL('..', import.meta.url);
 export const GENERATED = [
   { schema: 'schemas/plan.schema.json', types: 'src/plan/plan.types.ts' },
   { schema: 'schemas/report.schema.json', types: 'src/report/report.types.ts' },
+  { schema: 'schemas/compare-queries.schema.json', types: 'src/compare/queries.types.ts' },
+  { schema: 'schemas/compare-report.schema.json', types: 'src/compare/report.types.ts' },
 ];
 
 export function generate({ schema }) {

@@ -1,7 +1,8 @@
 // What every group of checks is given, and what the source tells the others.
 import type { LoadedPlan } from '../plan/load.js';
-import { quoteIdent } from '../render/quote.js';
+import { quoteName } from '../render/quote.js';
 import type { ResolvedPlan } from '../plan/plan.js';
+import type { DatabaseSetting } from '../render/database-settings.js';
 
 export interface CheckContext {
   loaded: LoadedPlan;
@@ -52,13 +53,16 @@ export interface SourceFacts {
   extensions: { name: string; version: string }[];
   /** Roles the restore names as owners or grantees: they must exist on the nodes. */
   roles: string[];
+  /** ALTER DATABASE ... SET and ALTER ROLE ... IN DATABASE ... SET of the source's database (pg_db_role_setting): apply carries them to the nodes. */
+  database_settings: DatabaseSetting[];
 }
 
+/** A relation as a person can paste it into psql: unambiguous even when a part holds a dot. */
 export function qualified(schema: string, name: string): string {
-  return `${schema}.${name}`;
+  return quoteName(schema, name);
 }
 
 /** A relation's name as SQL, each part quoted apart. */
 export function sq(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  return quoteName(schema, name);
 }

@@ -7,6 +7,7 @@
 // not be checked" instead of judging a default.
 import type { Node } from '../plan/plan.js';
 import type { RelKind, SourceFacts } from './context.js';
+import type { NotWritable } from '../pg/node-writable.js';
 
 export type { SourceFacts, PublishedTable, RelKind } from './context.js';
 
@@ -161,6 +162,12 @@ export interface NodeFacts {
   /** For pgedge and pglogical nodes. */
   multimaster: MultimasterFacts | undefined;
   reach: ReachFacts;
+  /** Why the node cannot take writes (a hot standby, sessions that start read-only); undefined when it can. */
+  writable: NotWritable | undefined;
+  /** Of the roles the source's database settings name, those the node has. */
+  setting_roles: string[];
+  /** Large objects already in the node's database. */
+  large_objects: number;
 }
 
 export interface ToolVersion {
@@ -180,4 +187,6 @@ export interface ToolFacts {
   vacuumdb: ToolVersion | undefined;
   /** The dump directory as shown, and the free bytes of the filesystem it is (or will be) on. */
   dump_disk: { dir: string; free: number };
+  /** The dump directory, and why pg_dump could not write there (undefined: it can). */
+  dump_directory: { dir: string; problem: { found: string; fix: string } | undefined };
 }

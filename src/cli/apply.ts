@@ -8,6 +8,8 @@ import type { ResolvedPlan } from '../plan/plan.js';
 import { runChecks } from '../check/run-checks.js';
 import { formatTable, hasErrors } from '../check/finding.js';
 import { OperationError } from '../errors.js';
+import { ensureApplyCanRun } from '../engine/apply-readiness.js';
+import { stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
 
 export interface ApplyOptions {
   stateDir?: string;
@@ -32,7 +34,7 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
       journalRef = journal;
       // A fresh apply is preceded by the preflight; a resumed one is not: what
       // it would flag (the plan's own slots, restored tables) is its own work.
-      if (Object.keys(journal.data.tasks).length) return;
+      if (Object.keys(journal.data.tasks).length) return ensureApplyCanRun(loaded, journal, planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
       const findings = await runChecks(loaded, { skip: opts.skipCheck, stateDir: opts.stateDir });
       const shown = findings.filter((f) => f.severity !== 'info');
       if (shown.length) err(redactor.redact(formatTable(shown, 'preflight (migrate check)')));
@@ -40,6 +42,7 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
         const n = findings.filter((f) => f.severity === 'error').length;
         throw new OperationError(`the preflight found ${n} error${n === 1 ? '' : 's'}; nothing was changed`, 'Fix them (each says how), or, having judged one, pass --skip-check NAME.');
       }
+      await ensureApplyCanRun(loaded, journal, planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
     },
     after: async ({ report }) => {
       report.lag = await withClient(loaded.plan.source.dsn, 'the source', async (c) => {

@@ -67,8 +67,24 @@ program
   .argument('<plan>', 'plan file (YAML)')
   .addOption(stateDirOption())
   .option('--json', 'machine-readable output')
+  .option('--watch', 'redraw every few seconds with the apply rate and a lag trend (a line per node and interval when not a terminal); Ctrl-C stops')
+  .option('--interval <seconds>', 'with --watch: seconds between readings (default 2)', (v: string) => Number(v))
+  .option('--prometheus', 'print the metrics in Prometheus text format (as `migrate metrics` serves them)')
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./status.js')).statusCommand(file, opts, out);
+  });
+
+program
+  .command('metrics')
+  .description('serve the replication metrics on /metrics for Prometheus, and/or write them for node_exporter\'s textfile collector, until stopped')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--listen <host:port>', 'where to serve /metrics (default 127.0.0.1:9187, unless only --textfile is given)')
+  .option('--textfile <path>', 'also write the metrics to PATH (atomically) every --interval seconds')
+  .option('--interval <seconds>', 'seconds between textfile writes (default 15)', (v: string) => Number(v))
+  .option('--once', 'write the textfile once and exit (for cron)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./metrics.js')).metricsCommand(file, opts, out, err);
   });
 
 program
@@ -80,6 +96,25 @@ program
   .option('--ranges <n>', 'key ranges per table in the first pass (default: one per 10,000 rows, at most 1000)', (v: string) => Number(v))
   .action(async (file: string, opts) => {
     process.exitCode = await (await import('./verify.js')).verifyCommand(file, opts, out, err);
+  });
+
+program
+  .command('compare')
+  .description('run the same read queries on the source and every node at the same time and compare their latency (p50/p95/p99) and plans; exit 1 when a query is slower on a node. Read-only.')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('--queries <file>', 'the queries file (default: compare.queries in the plan)')
+  .option('--from-stats <n>', "the source's top N read statements from pg_stat_statements instead (approximate)", (v: string) => Number(v))
+  .option('--duration <seconds>', 'measured time after the warm-up (default: compare.duration_seconds, 30)', (v: string) => Number(v))
+  .option('--count <n>', 'instead of a duration: executions of each query per target', (v: string) => Number(v))
+  .option('--warmup <seconds>', 'unmeasured warm-up (default: compare.warmup_seconds, 3)', (v: string) => Number(v))
+  .option('--concurrency <n>', 'sessions per target (default: compare.concurrency, 2)', (v: string) => Number(v))
+  .option('--rate <qps>', 'fixed rate per target, latency from the schedule (default: compare.rate, or a closed loop)', (v: string) => Number(v))
+  .option('--node <name...>', 'only these nodes')
+  .option('--output <dir>', 'where report.md, report.json and chart.svg go (default: <state_dir>/runs/<time>-compare)')
+  .option('--json', 'print report.json instead of the table')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./compare.js')).compareCommand(file, opts, out, err);
   });
 
 program

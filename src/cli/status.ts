@@ -3,6 +3,8 @@ import { loadPlan, stateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
+import { planCoverage } from '../verify/plan-coverage.js';
+import { formatCoverage } from '../verify/coverage-gaps.js';
 
 interface NodeStatus {
   node: string;
@@ -15,7 +17,9 @@ interface NodeStatus {
 }
 
 /** `migrate status PLAN`: where replication stands, per node. */
-export async function statusCommand(file: string, opts: { json?: boolean; stateDir?: string }, out: (s: string) => void): Promise<number> {
+export async function statusCommand(file: string, opts: { json?: boolean; stateDir?: string; watch?: boolean; prometheus?: boolean; interval?: number }, out: (s: string) => void): Promise<number> {
+  if (opts.prometheus) return (await import('../metrics/status-modes.js')).printPrometheus(file, opts, out);
+  if (opts.watch) return (await import('../metrics/status-modes.js')).watch(file, opts, out);
   const loaded = loadPlan(file);
   const { plan } = loaded;
   // A cutover stopped outright while writes were frozen leaves the source
@@ -50,9 +54,13 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
       return row;
     }),
   );
-  const healthy = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
+  // Streaming with lag 0 says nothing of a table the subscription does not know: its changes are discarded.
+  const coverage = sourceError ? [] : await planCoverage(plan, plan.replication);
+  const covered = coverage.every((c) => !c.gaps.length);
+  const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
+  const healthy = streaming && covered && !coverage.some((c) => c.error);
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, coverage }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
@@ -74,7 +82,9 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   out(line(header));
   out(line(widths.map((w) => '-'.repeat(w))));
   for (const r of rows) out(line(r));
-  out(`\n${healthy ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
+  out(`\n${streaming ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}${covered ? '' : ' Not every published table reaches the nodes (below).'}\n`);
+  for (const c of coverage.filter((x) => x.error)) out(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`);
+  if (!covered) out(`\n${formatCoverage(coverage)}`);
   if (frozenNote) out(`\n${frozenNote}\n`);
   return healthy ? 0 : 1;
 }

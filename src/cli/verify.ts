@@ -1,9 +1,13 @@
 import { loadPlan } from '../plan/load.js';
 import { formatProblem } from '../plan/problem.js';
 import { redactorFor } from '../engine/run-stage.js';
-import { pgErrorText } from '../pg/connect.js';
 import { verifyNodes } from '../verify/verify-nodes.js';
 import { formatVerify } from '../verify/format.js';
+import { planCoverage } from '../verify/plan-coverage.js';
+import { formatCoverage } from '../verify/coverage-gaps.js';
+import { addLargeObjects } from '../verify/large-objects.js';
+import { dumpCarriesLargeObjects, readLargeObjects } from '../pg/large-objects.js';
+import { pgErrorText, withClient } from '../pg/connect.js';
 import { InterruptedError, MigrateError, OperationError, UsageError } from '../errors.js';
 import { EXIT } from './exit.js';
 
@@ -36,6 +40,7 @@ export async function verifyCommand(file: string, opts: VerifyOptions, out: (s: 
   let result;
   try {
     result = await verifyNodes(plan.source.dsn, targets, { ranges: opts.ranges, signal: controller.signal });
+    if (dumpCarriesLargeObjects(plan)) await addLargeObjects(result, () => withClient(plan.source.dsn, 'the source', readLargeObjects), targets);
   } catch (e) {
     if (e instanceof InterruptedError) throw e;
     const hint = e instanceof MigrateError ? e.hint : undefined;
@@ -44,7 +49,14 @@ export async function verifyCommand(file: string, opts: VerifyOptions, out: (s: 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (opts.json) out(JSON.stringify(redactor.redactValue({ plan: plan.name, ...result }), null, 2) + '\n');
-  else out(redactor.redact(formatVerify(plan.name, result)));
-  return result.equal ? EXIT.ok : EXIT.failed;
+  // Equal rows today prove nothing for a table whose changes the node discards from now on.
+  const coverage = await planCoverage(plan, sets);
+  const covered = coverage.every((c) => !c.gaps.length && !c.error);
+  if (opts.json) out(JSON.stringify(redactor.redactValue({ plan: plan.name, ...result, coverage }), null, 2) + '\n');
+  else {
+    out(redactor.redact(formatVerify(plan.name, result)));
+    for (const c of coverage.filter((x) => x.error)) out(redactor.redact(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`));
+    if (!covered) out(redactor.redact(`\nNot every published table reaches the nodes:\n${formatCoverage(coverage)}`));
+  }
+  return result.equal && covered ? EXIT.ok : EXIT.failed;
 }

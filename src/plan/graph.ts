@@ -23,6 +23,7 @@ export type TaskKind =
   | 'restore-pre-data'
   | 'copy-tables'
   | 'restore-post-data'
+  | 'copy-database-settings'
   | 'create-subscription'
   | 'add-to-replication-set'
   | 'enable-subscription'
@@ -37,6 +38,7 @@ export type TaskKind =
   | 'drop-slots'
   | 'drop-publications'
   | 'vacuum'
+  | 'reopen-source'
   | 'hook';
 
 export interface TaskSpec {
@@ -87,6 +89,10 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
       t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
     }
   }
+  for (const n of plan.nodes) {
+    // A dump without --create leaves out ALTER DATABASE ... SET and ALTER ROLE ... IN DATABASE ... SET.
+    t.push({ id: `settings:${n.name}`, kind: 'copy-database-settings', stage: 'apply', phase: 'restore', title: `Give ${n.name}'s database the source database's settings`, deps: [`restore:${n.name}`], node: n.name });
+  }
   for (const r of sets) {
     // Validation builds this graph to know the hook targets before it has
     // reported a replication entry naming an unknown node: treat that as plain.
@@ -101,7 +107,7 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
     }
     t.push({ id: `enable:${r.node}`, kind: 'enable-subscription', stage: 'apply', phase: 'subscribe', title: `Enable subscription ${r.subscription} on ${r.node}`, deps: enableDeps, node: r.node, replication: r });
   }
-  t.push({ id: 'catch-up', kind: 'catch-up', stage: 'apply', phase: 'catch-up', title: 'Wait until every node has caught up', deps: sets.map((r) => `enable:${r.node}`) });
+  t.push({ id: 'catch-up', kind: 'catch-up', stage: 'apply', phase: 'catch-up', title: 'Wait until every node has caught up', deps: [...sets.map((r) => `enable:${r.node}`), ...plan.nodes.map((n) => `settings:${n.name}`)] });
   return t;
 }
 
@@ -137,6 +143,8 @@ function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
   for (const r of sets) t.push({ id: `drop-subscription:${r.node}`, kind: 'drop-subscription', stage: 'cutover', phase: 'cleanup', title: `Drop subscription ${r.subscription} on ${r.node}`, deps: ['switch'], node: r.node, replication: r });
   t.push({ id: 'drop-slots', kind: 'drop-slots', stage: 'cutover', phase: 'cleanup', title: 'Confirm the slots are gone from the source', deps: sets.map((r) => `drop-subscription:${r.node}`) });
   t.push({ id: 'drop-publications', kind: 'drop-publications', stage: 'cutover', phase: 'cleanup', title: 'Drop the publications on the source', deps: ['drop-slots'] });
+  // The builtin freeze closes the source database to new connections until its own objects are gone from it.
+  if (plan.cutover.freeze !== 'hook') t.push({ id: 'reopen', kind: 'reopen-source', stage: 'cutover', phase: 'cleanup', title: 'Open the source database to connections again (it stays read-only)', deps: ['drop-publications'] });
   if (plan.cutover.vacuum) {
     for (const n of nodes) t.push({ id: `vacuum:${n}`, kind: 'vacuum', stage: 'cutover', phase: 'cleanup', title: `Rebuild statistics on ${n} (vacuumdb -Z)`, deps: [`drop-subscription:${n}`], node: n });
   }

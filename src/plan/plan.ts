@@ -10,7 +10,7 @@ type Cutover = NonNullable<Plan['cutover']>;
 
 export type NodeKind = NonNullable<Node['kind']>;
 
-export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools'> & {
+export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools' | 'compare'> & {
   source: Filled<Plan['source'], 'lock_timeout_seconds'>;
   nodes: (Node & { kind: NodeKind; replication_set: string })[];
   publish: Publish;
@@ -23,7 +23,8 @@ export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 're
     sequences: Filled<Cutover['sequences'], 'gap' | 'allow_copy_on_multi_master'>;
   };
   hooks: (Hook & { on: string; timeout_seconds: number; continue_on_error: boolean })[];
+  compare: Filled<Plan['compare'], 'max_slowdown' | 'min_difference_ms' | 'duration_seconds' | 'warmup_seconds' | 'concurrency' | 'statement_timeout_seconds'>;
 };
 
 /** Sections created empty before validation so that ajv fills their defaults. */
-export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'copy', 'restore', 'catch_up', 'cutover', 'hooks'] as const;
+export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'copy', 'restore', 'catch_up', 'cutover', 'hooks', 'compare'] as const;

@@ -122,6 +122,47 @@ export interface Plan {
   };
   cutover?: Cutover;
   /**
+   * `migrate compare`: read-query latency on the source and every node, side by side, before the cutover. Every session it opens is read-only.
+   */
+  compare?: {
+    /**
+     * A YAML file of named read queries with parameter generators, relative to the plan file (format: schemas/compare-queries.schema.json). Without it, `migrate compare --from-stats N` takes the source's top statements from pg_stat_statements.
+     */
+    queries?: string;
+    /**
+     * A query is slower on a node when its p95 there is more than this many times the source's (and at least min_difference_ms more); compare then exits 1.
+     */
+    max_slowdown?: number;
+    /**
+     * Differences of p95 smaller than this are `same` whatever their ratio: timer noise on sub-millisecond queries is not a regression.
+     */
+    min_difference_ms?: number;
+    /**
+     * How long the measured run lasts (after the warm-up), unless count is given.
+     */
+    duration_seconds?: number;
+    /**
+     * Instead of a duration: run each query this many times on each target (still stopped at duration_seconds x 10 at most).
+     */
+    count?: number;
+    /**
+     * Queries run this long first, unmeasured, so that caches and plans are warm on every target alike.
+     */
+    warmup_seconds?: number;
+    /**
+     * Sessions per target, the same on the source and every node. Kept small: compare runs against production.
+     */
+    concurrency?: number;
+    /**
+     * Fixed rate: queries per second per target, spread over the sessions. Latency is then measured from each query's scheduled start (no coordinated omission). Without it, each session runs its next query as soon as the last one returns.
+     */
+    rate?: number;
+    /**
+     * statement_timeout of every compare session: a query over it counts as an error.
+     */
+    statement_timeout_seconds?: number;
+  };
+  /**
    * Commands or SQL run before or after a task or a phase.
    */
   hooks?: Hook[];

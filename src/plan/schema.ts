@@ -22,7 +22,7 @@ function validator(): ValidateFunction {
 // Sections the cross-field rules never read: an error there leaves the data
 // the rules read as the schema describes it, so they can still run and the
 // user sees every problem at once.
-const NOT_READ_BY_RULES = new Set(['version', 'name', 'state_dir', 'dump', 'copy', 'restore', 'tools', 'catch_up']);
+const NOT_READ_BY_RULES = new Set(['version', 'name', 'state_dir', 'dump', 'copy', 'restore', 'tools', 'catch_up', 'compare']);
 
 /**
  * Validates (and fills defaults into) `data`; reports every schema error on

@@ -7,8 +7,10 @@ import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
 import { quoteLiteral, quoteQualified } from './quote.js';
+import { planTableName } from '../plan/table-name.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
 import { describeStreamTask } from './describe-stream.js';
+import { databaseSettingsSql } from './database-settings.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -61,7 +63,7 @@ export function subscriptionConnection(plan: ResolvedPlan, node: string, reveal:
 
 export function replicatedSchemas(plan: ResolvedPlan): string[] {
   if (plan.publish.schemas) return plan.publish.schemas;
-  if (plan.publish.tables) return [...new Set(plan.publish.tables.map((t) => t.split('.')[0]))];
+  if (plan.publish.tables) return [...new Set(plan.publish.tables.map((t) => planTableName(t).schema))];
   return ['public'];
 }
 
@@ -108,6 +110,22 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'copy-tables':
     case 'restore-post-data':
       return describeStreamTask(spec, ctx);
+    case 'copy-database-settings': {
+      const carried = facts.database_settings?.[node!];
+      const database = carried?.database ?? parseConninfo(plan.nodes.find((x) => x.name === node)!.dsn).dbname ?? '<node database>';
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: renderSql('read-database-settings.sql.hbs', {}) },
+          {
+            type: 'sql',
+            on: node!,
+            sql: databaseSettingsSql(database, carried?.settings),
+            note: 'Skipped: default_transaction_read_only and transaction_read_only for the database or the role the tool connects as (the restore and the stream need writes), and settings of roles the node does not have (each is named in the report).',
+          },
+        ],
+        check: { text: `A new session of ${node}'s database shows the settings (SHOW search_path).`, on: node, sql: 'SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database());' },
+      };
+    }
     case 'create-subscription':
       return {
         steps: [
@@ -168,7 +186,12 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'freeze-writes': {
       const steps: Step[] = [];
       if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, 'Freeze hook.'));
-      if (plan.cutover.freeze !== 'hook') steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database: sourceDatabase(ctx) }), note: 'Every new session of the database is read-only; every other session of it is ended. Replication connections are not affected.' });
+      if (plan.cutover.freeze !== 'hook') {
+        const database = sourceDatabase(ctx);
+        steps.push({ type: 'sql', on: 'source-server', sql: renderSql('close-database.sql.hbs', { database }), note: 'No new session can connect to the database, superusers and replication connections included: a session could undo default_transaction_read_only (PGOPTIONS, SET, BEGIN READ WRITE). The sessions already open (this tool\'s, the subscriptions\' walsenders) stay. Opened again when the cutover ends or is called off.' });
+        steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: 'Every new session of the database is read-only; every other client session of it is ended (but this tool\'s own, opened at the readiness check). Replication connections are not affected.' });
+        steps.push({ type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row (the readiness check refused any): a COMMIT PREPARED could still write. One found calls the cutover off.' });
+      }
       return { steps, check: { text: 'No other client session of the database remains.', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
     }
     case 'drain':
@@ -183,24 +206,39 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
       return {
         steps: [
-          { type: 'sql', on: 'source', sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'last_value NULL with a sequence never used is fine; NULL because the role may not read it is an error.' },
-          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the source's value plus the gap.` : strategy === 'copy' ? "setval(sequence, source last_value + gap, true)." : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
+          {
+            type: 'sql',
+            on: 'source',
+            sql: "SELECT format('SELECT %L AS sequence, last_value, is_called, %s AS increment_by FROM %I.%I;', format('%I.%I', schemaname, sequencename), increment_by, schemaname, sequencename)\n  FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, sequencename\n\\gexec",
+            note: 'Each sequence read itself (psql runs the generated statements): pg_sequences.last_value is NULL whenever is_called is false, for a sequence never used and for one left by setval(s, v, false) alike. "permission denied" is an error, never "never used". The last value handed out is last_value when is_called, else last_value - increment_by.',
+          },
+          { type: 'wait', text: `On ${node}: strategy ${strategy}, gap ${s.gap}. ${strategy === 'interleave' ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and a start offset of this node's position, past the last value handed out plus the gap.` : strategy === 'copy' ? 'setval(sequence, last value handed out + gap, true); with no gap, setval(sequence, last_value, is_called) exactly.' : 'snowflake.convert_sequence_to_snowflake on every sequence.'}` },
         ],
       };
     }
     case 'quick-check':
       return { steps: [{ type: 'wait', text: plan.cutover.check === 'full' ? `migrate verify for ${node} against the frozen source.` : `Row count of every replicated table on ${node} equals the frozen source's.` }] };
-    case 'switch':
-      return { steps: plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' }] };
+    case 'switch': {
+      // The fence's last look, before the point of no return (not with freeze: hook, which closes nothing).
+      const fence: Step[] = plan.cutover.freeze === 'hook' ? [] : [
+        { type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row.' },
+        { type: 'sql', on: 'source', sql: renderSql('fence-intruders.sql.hbs', { own_pids: [] }), note: 'Must return no row: a session of the database besides this one may have written past the freeze. Either calls the cutover off, naming the session.' },
+      ];
+      return { steps: [...fence, ...(plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' } as Step])] };
+    }
     case 'drop-subscription':
+      // A DROP SUBSCRIPTION connects to the source to drop its slot: not while the freeze keeps the database closed.
+      if (plan.cutover.freeze !== 'hook') return { steps: [{ type: 'sql', on: node!, sql: renderSql('detach-subscription.sql.hbs', { subscription: r!.subscription }), note: 'Detached first: the source database takes no new connection until the cutover ends. The slot is dropped on the source in the next step.' }] };
       return {
         steps: [{ type: 'sql', on: node!, sql: renderSql('drop-subscription.sql.hbs', { subscription: r!.subscription }), note: 'Also drops the slot on the source through the subscription\'s connection.' }],
       };
     case 'drop-slots':
       return {
-        steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-slot.sql.hbs', { slot: x.slot }), note: 'Normally a no-op: the slot went with its subscription.' }) as Step),
+        steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-slot.sql.hbs', { slot: x.slot }), note: plan.cutover.freeze !== 'hook' ? 'From this tool\'s own session: the subscription was detached from its slot.' : 'Normally a no-op: the slot went with its subscription.' }) as Step),
         check: { text: 'No slot of this plan is left.', on: 'source', sql: 'SELECT slot_name, active FROM pg_replication_slots;' },
       };
+    case 'reopen-source':
+      return { steps: [{ type: 'sql', on: 'source-server', sql: renderSql('open-database.sql.hbs', { database: sourceDatabase(ctx) }), note: 'The source stays read-only for new sessions (default_transaction_read_only).' }] };
     case 'drop-publications':
       return { steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-publication.sql.hbs', { publication: x.publication }) }) as Step) };
     case 'vacuum':

@@ -32,7 +32,15 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** `schema.table` as written in a plan, each part quoted. */
+/**
+ * A schema-qualified name from its two parts, each quoted. Catalogs give the
+ * parts apart: keep them apart up to here, since either may hold a dot.
+ */
+export function quoteName(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/** `schema.table` as written in a plan (whose format allows no dot inside a part), each part quoted. */
 export function quoteQualified(qualified: string): string {
   const dot = qualified.indexOf('.');
   if (dot < 0) return quoteIdent(qualified);

@@ -1,8 +1,8 @@
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { ANCHOR } from './export-snapshot.js';
-import { isDumpDirectory } from './dump.js';
+import { emptyDumpDirectory, isDumpDirectory } from '../engine/dump-directory.js';
 import { OperationError } from '../errors.js';
 
 /**
@@ -16,7 +16,10 @@ export const dumpSchema: TaskRunner = async (ctx) => {
       throw new OperationError(`${ctx.dumpDir} exists and holds files pg_dump did not write`, 'Point dump.directory at an empty or new directory.');
     }
     // A schema dump from an earlier anchor belongs to that snapshot: retaken at this one.
-    rmSync(ctx.dumpDir, { recursive: true, force: true });
+    emptyDumpDirectory(ctx.dumpDir);
+  } else {
+    // pg_dump creates only the last component of the path.
+    mkdirSync(dirname(ctx.dumpDir), { recursive: true });
   }
   const step = ctx.describe().steps[0];
   if (step.type !== 'command') throw new Error('dump step is not a command');

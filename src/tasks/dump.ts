@@ -1,13 +1,9 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { ANCHOR } from './export-snapshot.js';
 import { OperationError } from '../errors.js';
-
-/** A directory holding only what pg_dump -Fd writes (or nothing) may be replaced; anything else is the user's. */
-export function isDumpDirectory(dir: string): boolean {
-  return readdirSync(dir).every((f) => f === 'toc.dat' || /^\d+\.dat(\.gz|\.lz4|\.zst)?$/.test(f) || f === 'blobs.toc' || /^blob_\d+\.dat/.test(f));
-}
+import { emptyDumpDirectory, isDumpDirectory } from '../engine/dump-directory.js';
 
 export const dump: TaskRunner = async (ctx) => {
   const anchor = ctx.shared.get(ANCHOR);
@@ -17,7 +13,11 @@ export const dump: TaskRunner = async (ctx) => {
       throw new OperationError(`${ctx.dumpDir} exists and holds files pg_dump did not write`, 'Point dump.directory at an empty or new directory.');
     }
     // A dump cut off earlier is incomplete: it is retaken whole at the new anchor.
-    rmSync(ctx.dumpDir, { recursive: true, force: true });
+    // pg_dump -Fd writes into an existing directory when it is empty.
+    emptyDumpDirectory(ctx.dumpDir);
+  } else {
+    // pg_dump creates only the last component of the path.
+    mkdirSync(dirname(ctx.dumpDir), { recursive: true });
   }
   const step = ctx.describe().steps[0];
   if (step.type !== 'command') throw new Error('dump step is not a command');

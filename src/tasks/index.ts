@@ -10,6 +10,7 @@ import { dumpSchema } from './dump-schema.js';
 import { restorePreData } from './restore-pre-data.js';
 import { copyTables } from './copy-tables.js';
 import { restorePostData } from './restore-post-data.js';
+import { copyDatabaseSettings } from './copy-database-settings.js';
 import { createSubscription } from './create-subscription.js';
 import { addToReplicationSet } from './add-to-replication-set.js';
 import { enableSubscription } from './enable-subscription.js';
@@ -22,6 +23,7 @@ import { syncSequences } from './sync-sequences.js';
 import { quickCheck } from './quick-check.js';
 import { switchTraffic } from './switch.js';
 import { dropSubscription, dropSlots, dropPublications, vacuum } from './cleanup.js';
+import { reopenSource } from './reopen-source.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
@@ -33,6 +35,7 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'restore-pre-data': restorePreData,
   'copy-tables': copyTables,
   'restore-post-data': restorePostData,
+  'copy-database-settings': copyDatabaseSettings,
   'create-subscription': createSubscription,
   'add-to-replication-set': addToReplicationSet,
   'enable-subscription': enableSubscription,
@@ -48,4 +51,5 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'drop-slots': dropSlots,
   'drop-publications': dropPublications,
   vacuum,
+  'reopen-source': reopenSource,
 };

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { OperationError } from '../errors.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
-import { dropRestoredLargeObjects } from '../pg/drop-large-objects.js';
 import { pgErrorText } from '../pg/connect.js';
 
 /**
@@ -18,7 +17,6 @@ export const restorePreData: TaskRunner = async (ctx) => {
     ctx.progress('an earlier attempt left tables on this node: dropping the schema dump\'s objects before creating them again');
     try {
       await dropRestoredObjects(ctx.plan, node, ctx.dumpDir, ctx.redactor);
-      await dropRestoredLargeObjects(ctx.plan, node, ctx.dumpDir, ctx.redactor);
     } catch (e) {
       throw new OperationError(ctx.redactor.redact(`clearing the earlier attempt on ${node}: ${pgErrorText(e)}`));
     }

@@ -3,6 +3,7 @@
 import type { VerifyResult, NodeResult, TableResult, RangeDifference } from './result.js';
 import type { KeyValue } from './table-shape.js';
 import { quoteIdent } from '../render/quote.js';
+import { describeLargeObjectDifferences } from '../pg/large-objects.js';
 
 const SHOWN_RANGES = 5;
 const SHOWN_ROWS = 3;
@@ -53,24 +54,33 @@ function table(header: string[], rows: string[][]): string {
   return line(header) + line(widths.map((w) => '-'.repeat(w))) + rows.map(line).join('');
 }
 
+/** `2 large objects: equal`, or the oids that differ (not replicated: a difference is never in flight). */
+function largeObjectsText(n: NodeResult): string {
+  const lo = n.large_objects;
+  if (!lo || (lo.equal && lo.source === 0)) return '';
+  if (lo.equal) return `  ${lo.source} large object${lo.source === 1 ? '' : 's'}: equal\n`;
+  return `  ${describeLargeObjectDifferences(lo, 20)}\n`;
+}
+
 export function formatNode(n: NodeResult): string {
   let s = `${n.node}: ${n.error ? `ERROR: ${n.error}` : n.equal ? 'equal' : 'DIFFERS'} (publication ${n.publication}, ${n.tables.length} table${n.tables.length === 1 ? '' : 's'})\n`;
-  if (!n.tables.length || (n.error && n.tables.every((t) => t.rows_source === null))) return s;
+  if (!n.tables.length || (n.error && n.tables.every((t) => t.rows_source === null))) return s + largeObjectsText(n);
   s += table(
     ['table', 'rows', 'ranges', 'status', 'differing key ranges'],
     n.tables.map((t) => [t.table, rowsText(t), t.compared === 'whole table' ? 'whole' : String(t.ranges), statusText(t), differencesText(t)]),
   );
-  return s;
+  return s + largeObjectsText(n);
 }
 
 export function formatVerify(planName: string, r: VerifyResult): string {
   const secs = (r.duration_ms / 1000).toFixed(1);
   let s = `Verify of plan ${planName}: the source against ${r.nodes.map((n) => n.node).join(', ')} (${r.rows_compared} rows compared in ${secs} s, ${r.rows_per_second} rows/s)\n\n`;
   s += r.nodes.map(formatNode).join('\n');
-  const differing = r.nodes.filter((n) => n.tables.some((t) => t.status === 'differs')).map((n) => n.node);
+  const differing = r.nodes.filter((n) => n.tables.some((t) => t.status === 'differs') || n.large_objects?.equal === false).map((n) => n.node);
   const failed = r.nodes.filter((n) => n.error || n.tables.some((t) => t.status === 'error' || t.status === 'missing')).map((n) => n.node);
   const busy = r.nodes.reduce((sum, n) => sum + n.tables.reduce((x, t) => x + t.busy.length, 0), 0);
   if (differing.length) s += `\nDifferences persist on ${differing.join(', ')}: ranges that still differed after re-checks are listed above.\n`;
+  if (r.nodes.some((n) => n.large_objects?.equal === false)) s += 'Large objects are not replicated: one created or changed on the source after the snapshot stays different until copied by hand (lo_get on the source, lo_from_bytea or lo_put on the node).\n';
   if (failed.length) s += `\nNot everything could be compared on ${failed.join(', ')} (see the errors above).\n`;
   if (differing.length || failed.length) return s;
   if (busy) s += `\nNo difference found; ${busy} busy range${busy === 1 ? ' was' : 's were'} being written on both sides at every look and could not be confirmed (run again when quieter; cutover.check: full compares the frozen source).\n`;
@@ -83,9 +93,11 @@ export function summarizeNode(n: NodeResult): string {
   if (n.error) return n.error;
   const keyed = n.tables.filter((t) => t.compared === 'key ranges').length;
   const rows = n.tables.reduce((s, t) => s + (t.rows_source ?? 0), 0);
-  if (n.equal) return `${n.tables.length} tables equal (${rows} rows; ${keyed} by key ranges, ${n.tables.length - keyed} whole)`;
+  const lo = n.large_objects;
+  if (n.equal) return `${n.tables.length} tables equal (${rows} rows; ${keyed} by key ranges, ${n.tables.length - keyed} whole)${lo?.source ? `, ${lo.source} large objects equal` : ''}`;
   const bad = n.tables.filter((t) => t.status !== 'equal');
   const parts = bad.slice(0, SHOWN_RANGES).map((t) => (t.status === 'differs' ? `${t.table} ${t.differences.slice(0, 2).map((d) => describeDifference(t, d)).join('; ') || 'differs'}` : `${t.table}: ${statusText(t)}`));
   if (bad.length > SHOWN_RANGES) parts.push(`and ${bad.length - SHOWN_RANGES} more tables`);
+  if (lo && !lo.equal) parts.push(describeLargeObjectDifferences(lo));
   return parts.join('; ');
 }

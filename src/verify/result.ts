@@ -1,5 +1,6 @@
 // What verify found, per node and table: the shape of `migrate verify --json`.
 import type { KeyValue } from './table-shape.js';
+import type { LargeObjectComparison } from '../pg/large-objects.js';
 
 export type TableStatus = 'equal' | 'busy' | 'differs' | 'missing' | 'error';
 
@@ -55,6 +56,8 @@ export interface NodeResult {
   equal: boolean;
   error?: string;
   tables: TableResult[];
+  /** Large objects compared by oid (absent when the dump does not carry them). */
+  large_objects?: LargeObjectComparison;
 }
 
 export interface VerifyResult {

@@ -245,7 +245,7 @@ describe('migrate check', () => {
     expect(f.found).toContain('3 published tables without a primary key or usable replica identity');
     expect(f.found).toContain('public.events');
     expect(f.found).toContain('public.codes');
-    expect(f.found).toContain('public.Mixed Case');
+    expect(f.found).toContain('public."Mixed Case"');
     expect(f.found).not.toContain('keyed');
     expect(f.found).not.toContain('fulls');
     expect(f.fix).toContain('ALTER TABLE public.codes REPLICA IDENTITY USING INDEX codes_code_key;');

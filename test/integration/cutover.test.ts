@@ -95,7 +95,7 @@ describe('migrate cutover', () => {
   });
 
   it('calls itself off when the nodes cannot reach the frozen position (step 3), and leaves the source writable', async () => {
-    const { db, dir, file, env } = await setUp('co-drain', 'hooks:\n  - before: drain\n    on: n2\n    sql: ALTER SUBSCRIPTION co_drain_sub2 DISABLE\ncutover:\n  timeout_seconds: 2');
+    const { db, dir, file, env } = await setUp('co-drain', 'hooks:\n  - before: freeze\n    on: n2\n    sql: ALTER SUBSCRIPTION co_drain_sub2 DISABLE\ncutover:\n  timeout_seconds: 2');
     expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
     const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 1, rate: 50 });
     await new Promise((res) => setTimeout(res, 500));

@@ -1,7 +1,7 @@
 // What the integration tests share beyond the cluster harness: running the
 // real CLI, writing plans, and waiting for replication to settle.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,4 +109,40 @@ export async function reportProblems(report: unknown): Promise<unknown> {
     reportValidator = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(JSON.parse(readFileSync(join(ROOT, 'schemas', 'report.schema.json'), 'utf8')));
   }
   return reportValidator(report) ? null : reportValidator.errors;
+}
+
+/**
+ * A bin directory whose `program` starts the real one and then kills the
+ * migrate process that called it (once: a marker file remembers), so a test
+ * can cut a run off in the middle of that program: after `afterSeconds`, or,
+ * with `untilSql`, as soon as that query returns true on the database the
+ * program was given (--dbname=...), checked every 50 ms for up to 60 s.
+ */
+export function killingBinDir(dir: string, program: string, pgBin: string, opts: { afterSeconds?: number; untilSql?: string } = {}): string {
+  const bin = join(dir, `bin-kill-${program}`);
+  mkdirSync(bin, { recursive: true });
+  for (const p of readdirSync(pgBin)) if (p !== program && !existsSync(join(bin, p))) symlinkSync(join(pgBin, p), join(bin, p));
+  const marker = join(bin, 'killed');
+  const wait = opts.untilSql
+    ? `for a in "$@"; do case "$a" in --dbname=*) db="\${a#--dbname=}" ;; esac; done
+  i=0
+  while [ $i -lt 1200 ] && [ "$("${pgBin}/psql" -XAtq -d "$db" -c "${opts.untilSql.replace(/"/g, '\\"')}" 2>/dev/null)" != t ]; do sleep 0.05; i=$((i+1)); done`
+    : `sleep ${opts.afterSeconds ?? 0.15}`;
+  writeFileSync(
+    join(bin, program),
+    `#!/bin/sh
+case "$*" in *--format=directory*) ;; *) exec "${pgBin}/${program}" "$@" ;; esac
+if [ ! -e "${marker}" ]; then
+  touch "${marker}"
+  "${pgBin}/${program}" "$@" &
+  ${wait}
+  kill -9 $PPID
+  wait
+  exit 1
+fi
+exec "${pgBin}/${program}" "$@"
+`,
+  );
+  chmodSync(join(bin, program), 0o755);
+  return bin;
 }

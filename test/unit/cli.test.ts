@@ -154,7 +154,7 @@ describe('migrate plan', () => {
   it('exits 0 and prints the graph with no password', () => {
     const r = migrate('plan', EXAMPLE);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('== migrate apply: 17 tasks in 11 waves'); // copy.method stream, the default
+    expect(r.stdout).toContain('== migrate apply: 19 tasks in 11 waves'); // copy.method stream, the default
     expect(r.stdout).toContain('CONNECTION \'postgresql://migrator:****@source.example.com:5432/app?sslmode=require\'');
     expectNoPassword(r.all);
   });

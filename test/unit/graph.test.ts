@@ -57,16 +57,18 @@ describe('the example plan', () => {
       ['dump', ['anchor']],
       ['restore:n1', ['dump']],
       ['restore:n2', ['dump']],
+      ['settings:n1', ['restore:n1']],
+      ['settings:n2', ['restore:n2']],
       ['subscription:n1', ['restore:n1']],
       ['enable:n1', ['subscription:n1']],
       ['subscription:n2', ['restore:n2']],
       ['enable:n2', ['subscription:n2']],
-      ['catch-up', ['enable:n1', 'enable:n2']],
+      ['catch-up', ['enable:n1', 'enable:n2', 'settings:n1', 'settings:n2']],
       ['hook:1', ['catch-up']],
     ]);
     expect(apply.tasks.map((t) => t.kind)).toEqual([
       'create-publication', 'create-publication', 'create-slot', 'create-slot', 'export-snapshot', 'dump',
-      'restore', 'restore', 'create-subscription', 'enable-subscription', 'create-subscription', 'enable-subscription', 'catch-up', 'hook',
+      'restore', 'restore', 'copy-database-settings', 'copy-database-settings', 'create-subscription', 'enable-subscription', 'create-subscription', 'enable-subscription', 'catch-up', 'hook',
     ]);
     expect(apply.tasks.every((t) => t.stage === 'apply')).toBe(true);
   });
@@ -82,7 +84,7 @@ describe('the example plan', () => {
       ['anchor'],
       ['dump'],
       ['restore:n1', 'restore:n2'],
-      ['subscription:n1', 'subscription:n2'],
+      ['settings:n1', 'settings:n2', 'subscription:n1', 'subscription:n2'],
       ['enable:n1', 'enable:n2'],
       ['catch-up'],
       ['hook:1'],
@@ -108,6 +110,7 @@ describe('the example plan', () => {
       'drop-subscription:n2': ['switch'],
       'drop-slots': ['drop-subscription:n1', 'drop-subscription:n2'],
       'drop-publications': ['drop-slots'],
+      reopen: ['drop-publications'],
       'vacuum:n1': ['drop-subscription:n1'],
       'vacuum:n2': ['drop-subscription:n2'],
     });
@@ -196,7 +199,7 @@ describe('hooks', () => {
   it('after a phase: after its last tasks, before what follows the phase', () => {
     const g = buildGraph(withHooks('  - after: subscribe\n    sql: SELECT 1\n    on: nodes\n'), 'apply');
     expect(task(g, 'hook:1').deps).toEqual(['enable:n1', 'enable:n2']);
-    expect(task(g, 'catch-up').deps).toEqual(['enable:n1', 'enable:n2', 'hook:1']);
+    expect(task(g, 'catch-up').deps).toEqual(['enable:n1', 'enable:n2', 'settings:n1', 'settings:n2', 'hook:1']);
   });
 
   it('before and after a whole stage', () => {
@@ -207,7 +210,7 @@ describe('hooks', () => {
     expect(ids(apply)).not.toContain('hook:2');
     const cutover = buildGraph(plan, 'cutover');
     expect(ids(cutover).at(-1)).toBe('hook:2');
-    expect(task(cutover, 'hook:2').deps).toEqual(['drop-publications', 'vacuum:n1', 'vacuum:n2']);
+    expect(task(cutover, 'hook:2').deps).toEqual(['reopen', 'vacuum:n1', 'vacuum:n2']);
   });
 
   it('on one side of one target run in the order written', () => {

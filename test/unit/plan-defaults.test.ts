@@ -40,6 +40,12 @@ describe('defaults filled by validation', () => {
     ['hooks[0].on', plan.hooks[0].on, 'source'],
     ['hooks[0].timeout_seconds', plan.hooks[0].timeout_seconds, 600],
     ['hooks[0].continue_on_error', plan.hooks[0].continue_on_error, false],
+    ['compare.max_slowdown', plan.compare.max_slowdown, 1.2],
+    ['compare.min_difference_ms', plan.compare.min_difference_ms, 1],
+    ['compare.duration_seconds', plan.compare.duration_seconds, 30],
+    ['compare.warmup_seconds', plan.compare.warmup_seconds, 3],
+    ['compare.concurrency', plan.compare.concurrency, 2],
+    ['compare.statement_timeout_seconds', plan.compare.statement_timeout_seconds, 10],
   ])('%s', (_path, value, expected) => {
     expect(value).toEqual(expected);
   });
@@ -88,6 +94,12 @@ describe('defaults filled by validation', () => {
         'definitions.node.properties.replication_set',
         'properties.catch_up.properties.max_lag_bytes',
         'properties.catch_up.properties.timeout_seconds',
+        'properties.compare.properties.concurrency',
+        'properties.compare.properties.duration_seconds',
+        'properties.compare.properties.max_slowdown',
+        'properties.compare.properties.min_difference_ms',
+        'properties.compare.properties.statement_timeout_seconds',
+        'properties.compare.properties.warmup_seconds',
         'properties.copy.properties.jobs',
         'properties.copy.properties.method',
         'properties.dump.properties.jobs',

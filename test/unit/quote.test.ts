@@ -2,7 +2,8 @@
 //   SELECT quote_ident(x), quote_literal(x)
 // (checked against a 15.x server; kept here as strings so no server is needed).
 import { describe, it, expect } from 'vitest';
-import { quoteIdent, quoteLiteral, quoteQualified } from '../../src/render/quote.js';
+import { quoteIdent, quoteLiteral, quoteQualified, quoteName } from '../../src/render/quote.js';
+import { planTableName } from '../../src/plan/table-name.js';
 
 const CASES: [name: string, input: string, ident: string, literal: string][] = [
   ['lower-case plain', 'orders', 'orders', "'orders'"],
@@ -47,5 +48,19 @@ describe('quoteQualified', () => {
     expect(quoteQualified('Sales.Order Lines')).toBe('"Sales"."Order Lines"');
     expect(quoteQualified('select.from')).toBe('"select"."from"');
     expect(quoteQualified('orders')).toBe('orders');
+  });
+});
+
+describe('quoteName', () => {
+  it('keeps a dot inside a part in that part', () => {
+    expect(quoteName('ops.v2', 'jobs_id_seq')).toBe('"ops.v2".jobs_id_seq');
+    expect(quoteName('shop', 'b.c')).toBe('shop."b.c"');
+    expect(quoteName('Sales', 'Order Lines')).toBe('"Sales"."Order Lines"');
+  });
+});
+
+describe('planTableName', () => {
+  it('reads publish.tables entries, whose format allows no dot inside a part', () => {
+    expect(planTableName('Sales.Order Lines')).toEqual({ schema: 'Sales', name: 'Order Lines' });
   });
 });

@@ -1,12 +1,13 @@
 // The statements that make a node's sequences safe at cutover, per strategy.
 import { describe, it, expect } from 'vitest';
-import { sequenceStatements, type SourceSequence } from '../../src/pg/sequences.js';
+import { sequenceStatements, sequenceValuesQuery, type SourceSequence } from '../../src/pg/sequences.js';
 import { OperationError } from '../../src/errors.js';
 
 const seq = (over: Partial<SourceSequence> = {}): SourceSequence => ({
   schema: 'shop',
   name: 'orders_id_seq',
   last_value: 5000n,
+  is_called: true,
   increment_by: 1n,
   min_value: 1n,
   max_value: 9223372036854775807n,
@@ -19,8 +20,21 @@ describe('sequenceStatements', () => {
     expect(sequenceStatements(seq(), 'copy', 1000n, 0, 1)).toEqual(["SELECT setval('shop.orders_id_seq'::regclass, 6000, true)"]);
   });
 
-  it('copy: a sequence never used on the source and no gap is left as the dump made it', () => {
-    expect(sequenceStatements(seq({ last_value: null }), 'copy', 0n, 0, 1)).toEqual([]);
+  it('copy: a sequence never used on the source and no gap is set exactly as on the source', () => {
+    expect(sequenceStatements(seq({ last_value: 1n, is_called: false }), 'copy', 0n, 0, 1)).toEqual(["SELECT setval('shop.orders_id_seq'::regclass, 1, false)"]);
+  });
+
+  it('copy: a sequence left by setval(s, 5001, false) has handed out 5000: the node goes past it by the gap', () => {
+    expect(sequenceStatements(seq({ last_value: 5001n, is_called: false }), 'copy', 1000n, 0, 1)).toEqual(["SELECT setval('shop.orders_id_seq'::regclass, 6000, true)"]);
+  });
+
+  it('interleave: a sequence left by setval(s, 5001, false) starts the nodes past 5000 plus the gap', () => {
+    const firsts = [0, 1].map((i) => sequenceStatements(seq({ last_value: 5001n, is_called: false }), 'interleave', 1000n, i, 2)[1]);
+    expect(firsts).toEqual(["SELECT setval('shop.orders_id_seq'::regclass, 6001, false)", "SELECT setval('shop.orders_id_seq'::regclass, 6002, false)"]);
+  });
+
+  it('interleave: a sequence never used starts the nodes at its start plus the gap', () => {
+    expect(sequenceStatements(seq({ last_value: 1n, is_called: false }), 'interleave', 0n, 0, 2)[1]).toBe("SELECT setval('shop.orders_id_seq'::regclass, 1, false)");
   });
 
   it('interleave: node i of N starts at its own offset past the source value, all stepping by N', () => {
@@ -51,6 +65,19 @@ describe('sequenceStatements', () => {
 
   it('names needing quotes are quoted', () => {
     expect(sequenceStatements(seq({ schema: 'Sales', name: 'Order Id' }), 'interleave', 0n, 0, 2)[0]).toBe('ALTER SEQUENCE "Sales"."Order Id" INCREMENT BY 2');
+  });
+
+  it('a schema whose name holds a dot stays one name', () => {
+    expect(sequenceStatements(seq({ schema: 'ops.v2', name: 'jobs_id_seq' }), 'interleave', 0n, 0, 2)).toEqual([
+      'ALTER SEQUENCE "ops.v2".jobs_id_seq INCREMENT BY 2',
+      `SELECT setval('"ops.v2".jobs_id_seq'::regclass, 5001, false)`,
+    ]);
+  });
+
+  it('the values are read from each sequence itself, one statement for all', () => {
+    expect(sequenceValuesQuery([{ schema: 'shop', name: 'a' }, { schema: 'ops.v2', name: "it's" }])).toBe(
+      `SELECT 0 AS i, last_value::text AS last_value, is_called FROM shop.a\nUNION ALL\nSELECT 1 AS i, last_value::text AS last_value, is_called FROM "ops.v2"."it's"`,
+    );
   });
 
   it('snowflake: pgEdge converts the sequence', () => {

@@ -9,6 +9,7 @@ import { readAvailableExtensions, readExistingRelations, readExistingSchemas, re
 import { readBackgroundWorkers, readEnabledSubscriptions, readReplicationOrigins } from './node-workers.js';
 import { readMultimaster } from './multimaster.js';
 import { readReach } from './node-reach.js';
+import { readNodeLargeObjects, readSettingRoles, readWritable } from './node-readiness.js';
 
 export async function readNodeFacts(c: pg.Client, ctx: CheckContext, node: NodeTarget, source: SourceFacts | undefined): Promise<NodeFacts> {
   const subscription_name = ctx.plan.replication.find((x) => x.node === node.name)!.subscription;
@@ -26,6 +27,9 @@ export async function readNodeFacts(c: pg.Client, ctx: CheckContext, node: NodeT
       replication_origins: () => readReplicationOrigins(c),
       multimaster: () => readMultimaster(c, node),
       reach: () => readReach(c, ctx, node.name),
+      writable: () => readWritable(node),
+      setting_roles: () => readSettingRoles(c, source),
+      large_objects: () => readNodeLargeObjects(c),
     },
   );
 }

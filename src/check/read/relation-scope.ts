@@ -2,6 +2,7 @@
 // pg_class c and pg_namespace n: every reader of the source uses the same scope.
 import { quoteLiteral } from '../../render/quote.js';
 import type { CheckContext } from '../context.js';
+import { planTableName } from '../../plan/table-name.js';
 
 export interface Scope {
   where: string;
@@ -21,7 +22,7 @@ export function notExtensionMember(catalog: string, oid: string): string {
 
 /** publish.tables as two parallel arrays, schema and name, for unnest($1, $2). */
 function tableParams(tables: string[]): [string[], string[]] {
-  return [tables.map((t) => t.slice(0, t.indexOf('.'))), tables.map((t) => t.slice(t.indexOf('.') + 1))];
+  return [tables.map((t) => planTableName(t).schema), tables.map((t) => planTableName(t).name)];
 }
 
 /** The published relations, with their parameters ($1, $2). FOR TABLE on a partitioned table publishes its partitions. */

@@ -8,6 +8,7 @@ import type { CheckContext, PublishedTable, RelKind } from '../context.js';
 import type { SourceRole, SourceSettings, SourceSummary } from '../facts.js';
 import { notExtensionMember, relationScope, systemSchema, type Scope } from './relation-scope.js';
 import { readRestoreRoles } from './restore-roles.js';
+import { readDatabaseSettings } from '../../pg/database-settings.js';
 
 async function readSettings(c: pg.Client): Promise<{ settings: SourceSettings; version: string; versionNum: number }> {
   const s = settingsOf(
@@ -116,6 +117,7 @@ export async function readSourceSummary(c: pg.Client, ctx: CheckContext): Promis
   const extensions = (await c.query<{ name: string; version: string }>(`SELECT extname AS name, extversion AS version FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1`)).rows;
   const roles = await readRestoreRoles(c, ctx, scope, schemas);
   const publishedSize = await readPublishedSize(c, scope);
+  const databaseSettings = await readDatabaseSettings(c);
   return {
     version_num: versionNum,
     version,
@@ -129,6 +131,7 @@ export async function readSourceSummary(c: pg.Client, ctx: CheckContext): Promis
     schemas: schemas.filter((s) => s !== 'public'),
     extensions,
     roles,
+    database_settings: databaseSettings,
     standby: who.standby,
     settings,
     role: who.role,

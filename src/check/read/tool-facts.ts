@@ -4,7 +4,7 @@ import type { CheckContext, SourceFacts } from '../context.js';
 import type { ToolFacts } from '../facts.js';
 import { readFacts } from './read-facts.js';
 import { readToolVersion } from './client-programs.js';
-import { readDumpDisk } from './dump-disk.js';
+import { readDumpDirectory, readDumpDisk } from './dump-disk.js';
 
 export async function readToolFacts(ctx: CheckContext, source: SourceFacts | undefined): Promise<ToolFacts> {
   const [pg_dump, pg_restore] = await Promise.all([readToolVersion(ctx, 'pg_dump'), readToolVersion(ctx, 'pg_restore')]);
@@ -13,6 +13,7 @@ export async function readToolFacts(ctx: CheckContext, source: SourceFacts | und
     {
       vacuumdb: async () => (ctx.plan.cutover.vacuum ? readToolVersion(ctx, 'vacuumdb') : undefined),
       dump_disk: () => readDumpDisk(ctx),
+      dump_directory: () => readDumpDirectory(ctx),
     },
   );
 }

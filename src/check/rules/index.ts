@@ -1,5 +1,6 @@
 // Generated from the files of this directory by `npm run gen:checks`. Do not edit.
 import type { Rule } from '../rule.js';
+import { rule as source_database_settings } from './source.database_settings.js';
 import { rule as source_ddl } from './source.ddl.js';
 import { rule as source_existing_publications } from './source.existing_publications.js';
 import { rule as source_existing_slots } from './source.existing_slots.js';
@@ -25,10 +26,12 @@ import { rule as source_unlogged_tables } from './source.unlogged_tables.js';
 import { rule as source_version } from './source.version.js';
 import { rule as source_wal_level } from './source.wal_level.js';
 import { rule as source_wal_senders } from './source.wal_senders.js';
+import { rule as node_database_settings } from './node.database_settings.js';
 import { rule as node_existing_objects } from './node.existing_objects.js';
 import { rule as node_existing_subscription } from './node.existing_subscription.js';
 import { rule as node_extensions } from './node.extensions.js';
 import { rule as node_forward_origins } from './node.forward_origins.js';
+import { rule as node_large_objects } from './node.large_objects.js';
 import { rule as node_logical_replication_workers } from './node.logical_replication_workers.js';
 import { rule as node_multimaster_settings } from './node.multimaster_settings.js';
 import { rule as node_pglogical } from './node.pglogical.js';
@@ -40,6 +43,8 @@ import { rule as node_roles } from './node.roles.js';
 import { rule as node_spock } from './node.spock.js';
 import { rule as node_version } from './node.version.js';
 import { rule as node_worker_processes } from './node.worker_processes.js';
+import { rule as node_writable } from './node.writable.js';
+import { rule as tools_dump_directory } from './tools.dump_directory.js';
 import { rule as tools_dump_disk } from './tools.dump_disk.js';
 import { rule as tools_pg_dump } from './tools.pg_dump.js';
 import { rule as tools_pg_restore } from './tools.pg_restore.js';
@@ -47,6 +52,7 @@ import { rule as tools_vacuumdb } from './tools.vacuumdb.js';
 
 /** Every rule: the source's, the nodes', the tools', each by id. */
 export const RULES: readonly Rule[] = [
+  source_database_settings,
   source_ddl,
   source_existing_publications,
   source_existing_slots,
@@ -72,10 +78,12 @@ export const RULES: readonly Rule[] = [
   source_version,
   source_wal_level,
   source_wal_senders,
+  node_database_settings,
   node_existing_objects,
   node_existing_subscription,
   node_extensions,
   node_forward_origins,
+  node_large_objects,
   node_logical_replication_workers,
   node_multimaster_settings,
   node_pglogical,
@@ -87,6 +95,8 @@ export const RULES: readonly Rule[] = [
   node_spock,
   node_version,
   node_worker_processes,
+  node_writable,
+  tools_dump_directory,
   tools_dump_disk,
   tools_pg_dump,
   tools_pg_restore,

@@ -1,5 +1,5 @@
 import { listed, plural } from '../finding.js';
-import { qualified } from '../context.js';
+import { planTableName } from '../../plan/table-name.js';
 import { error, warning, type SourceRule } from '../rule.js';
 
 export const rule: SourceRule = {
@@ -14,7 +14,7 @@ export const rule: SourceRule = {
   check: (f, { plan }) => {
     const { publish } = plan;
     if (publish.tables) {
-      const missing = publish.tables.filter((t) => !f.tables.some((x) => qualified(x.schema, x.name) === t));
+      const missing = publish.tables.filter((t) => !f.tables.some((x) => x.schema === planTableName(t).schema && x.name === planTableName(t).name));
       if (missing.length) {
         return error(
           `publish.tables names ${plural(missing.length, 'table')} the source does not have (or not as a table): ${listed(missing)}`,

@@ -51,6 +51,7 @@ export function summary(over: Partial<SourceFacts> = {}): SourceFacts {
     schemas: [],
     extensions: [],
     roles: [],
+    database_settings: [],
     ...over,
   };
 }
@@ -99,6 +100,9 @@ export function nodeFacts(ctx: CheckContext, over: Partial<NodeFacts> = {}): Nod
     replication_origins: 0,
     multimaster: undefined,
     reach: { tested: true },
+    writable: undefined,
+    setting_roles: [],
+    large_objects: 0,
     ...over,
   };
 }
@@ -110,6 +114,7 @@ export function toolFacts(over: Partial<ToolFacts> = {}): ToolFacts {
     pg_restore: { path: '/usr/bin/pg_restore', text: 'pg_restore (PostgreSQL) 15.18', found: true, major: 15 },
     vacuumdb: { path: '/usr/bin/vacuumdb', text: 'vacuumdb (PostgreSQL) 15.18', found: true, major: 15 },
     dump_disk: { dir: '/var/tmp/dump', free: 100 * 1024 * 1024 * 1024 },
+    dump_directory: { dir: '/var/tmp/dump', problem: undefined },
     ...over,
   };
 }

@@ -165,3 +165,38 @@ describe('node.reaches_source', () => {
     expect(f).toMatchObject({ severity: 'error', found: "n1 cannot connect to the source with its subscription's connection string: could not connect" });
   });
 });
+
+describe('node.writable', () => {
+  it('an error naming why the node cannot take writes, with its fix', () => {
+    expect(onNode('node.writable')).toEqual([]);
+    const f = onNode('node.writable', nodeFacts(ctx, { writable: { found: 'node n1 is a hot standby (pg_is_in_recovery()): it cannot take writes', fix: 'Point it at its primary.' } }))[0];
+    expect(f).toMatchObject({ id: 'node.writable', target: 'n1', severity: 'error', found: 'node n1 is a hot standby (pg_is_in_recovery()): it cannot take writes', fix: 'Point it at its primary.' });
+  });
+});
+
+describe('node.large_objects', () => {
+  it('an error when the node has large objects before the restore; a note once this plan restored it; nothing for a partial dump', () => {
+    expect(onNode('node.large_objects')).toEqual([]);
+    const some = nodeFacts(ctx, { large_objects: 2 });
+    expect(onNode('node.large_objects', some)[0]).toMatchObject({ severity: 'error', found: 'already holds 2 large objects', fix: expect.stringContaining('--drop-data') });
+    expect(onNode('node.large_objects', some, context('', ['restore:n1']))[0].severity).toBe('info');
+    expect(onNode('node.large_objects', some, context('publish:\n  schemas: [public]\n'))).toEqual([]);
+  });
+});
+
+describe('node.database_settings', () => {
+  const settings = [
+    { role: null, name: 'search_path', value: 'app' },
+    { role: 'reporting', name: 'work_mem', value: '64MB' },
+    { role: 'postgres', name: 'default_transaction_read_only', value: 'on' },
+  ];
+  it("a warning for a setting of a role the node lacks, and for one held back because it would make the tool's sessions read-only", () => {
+    expect(onNode('node.database_settings')).toEqual([]);
+    const f = onNode('node.database_settings', nodeFacts(ctx, { source: summary({ database_settings: settings }), setting_roles: ['postgres'] }));
+    expect(f.map((x) => x.severity)).toEqual(['warning', 'warning']);
+    expect(f[0].found).toBe('the node lacks role reporting, whose settings in the source database apply cannot carry');
+    expect(f[0].fix).toContain("ALTER ROLE reporting IN DATABASE app SET work_mem TO '64MB';");
+    expect(f[1].found).toBe('held back, because the restore and the stream need writes: default_transaction_read_only for postgres');
+    expect(onNode('node.database_settings', nodeFacts(ctx, { source: summary({ database_settings: settings.slice(0, 2) }), setting_roles: ['reporting'] }))).toEqual([]);
+  });
+});

@@ -156,7 +156,11 @@ describe('source.temporary_tables', () => {
 describe('source.large_objects', () => {
   it('a warning for a whole-database dump, a note for a partial one', () => {
     expect(run('source.large_objects', clean)).toEqual([]);
-    expect(run('source.large_objects', sourceFacts({ large_objects: 3 }))[0]).toMatchObject({ severity: 'warning', found: '3 large objects in pg_largeobject' });
+    const w = run('source.large_objects', sourceFacts({ large_objects: 3 }))[0];
+    expect(w).toMatchObject({ severity: 'warning', found: '3 large objects in pg_largeobject: changes to them after the snapshot are not carried to the nodes' });
+    expect(w.why).toContain('is NOT carried to the nodes');
+    expect(w.fix).toContain('Keep large objects unchanged from apply until the switch');
+    expect(w.fix).toContain('migrate verify and the cutover compare them by oid');
     expect(run('source.large_objects', sourceFacts({ large_objects: 1 }), context('publish:\n  schemas: [public]\n'))[0].severity).toBe('info');
   });
 });
@@ -173,7 +177,7 @@ describe('source.materialized_views', () => {
   it('a warning with the REFRESH for each', () => {
     expect(run('source.materialized_views', clean)).toEqual([]);
     const f = run('source.materialized_views', sourceFacts({ relations: [{ schema: 'app', name: 'Totals', kind: 'm' }] }))[0];
-    expect(f).toMatchObject({ severity: 'warning', found: '1 materialized view: app.Totals', fix: 'On each node, before the switch: REFRESH MATERIALIZED VIEW app."Totals";' });
+    expect(f).toMatchObject({ severity: 'warning', found: '1 materialized view: app."Totals"', fix: 'On each node, before the switch: REFRESH MATERIALIZED VIEW app."Totals";' });
   });
 });
 
@@ -234,7 +238,7 @@ describe('source.multimaster_keys', () => {
     const facts = sourceFacts({ tables: [table({ name: 'nokey', has_pk: false }), table({ name: 'full', replident: 'f' }), table()] });
     expect(run('source.multimaster_keys', facts)).toEqual([]);
     const f = run('source.multimaster_keys', facts, contextOfKind('pgedge'))[0];
-    expect(f.found).toBe('2 tables without a primary key or with REPLICA IDENTITY FULL, and n1 is a pgEdge/pglogical node: public.nokey (no primary key), public.full (REPLICA IDENTITY FULL)');
+    expect(f.found).toBe('2 tables without a primary key or with REPLICA IDENTITY FULL, and n1 is a pgEdge/pglogical node: public.nokey (no primary key), public."full" (REPLICA IDENTITY FULL)');
     expect(f.fix).toBe('ALTER TABLE public.nokey ADD PRIMARY KEY (<columns>);\nALTER TABLE public."full" REPLICA IDENTITY DEFAULT;');
   });
 });
@@ -267,5 +271,14 @@ describe('a fact that could not be read', () => {
     expect(run('source.large_objects', facts)).toEqual([expect.objectContaining({ id: 'source.large_objects', severity: 'warning', found: 'could not be checked: permission denied for table pg_authid' })]);
     expect(run('source.ddl', facts)).toHaveLength(1);
     expect(run('source.temporary_tables', facts)).toEqual([]);
+  });
+});
+
+describe('source.database_settings', () => {
+  it("names each of the database's settings, with the statements apply runs on the nodes", () => {
+    expect(run('source.database_settings', clean)).toEqual([]);
+    const f = run('source.database_settings', sourceFacts({ database_settings: [{ role: null, name: 'search_path', value: 'app, public' }, { role: 'reporting', name: 'work_mem', value: '64MB' }] }))[0];
+    expect(f).toMatchObject({ severity: 'info', found: '2 settings of database app: search_path, work_mem for reporting' });
+    expect(f.fix).toBe("apply runs on n1: ALTER DATABASE \"<node database>\" SET search_path TO 'app', 'public'; ALTER ROLE reporting IN DATABASE \"<node database>\" SET work_mem TO '64MB';");
   });
 });

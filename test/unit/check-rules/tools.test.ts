@@ -54,3 +54,11 @@ describe('tools.dump_disk', () => {
     expect(onTools('tools.dump_disk', unreadable(toolFacts(), 'dump_disk', 'EACCES'))[0]).toMatchObject({ severity: 'warning', found: 'could not be checked: EACCES' });
   });
 });
+
+describe('tools.dump_directory', () => {
+  it('an error with the reason and the fix when pg_dump could not write there', () => {
+    expect(onTools('tools.dump_directory')).toEqual([]);
+    const bad = toolFacts({ dump_directory: { dir: '/mnt/dump', problem: { found: '/mnt/dump is not writable here (EROFS)', fix: 'Point dump.directory elsewhere.' } } });
+    expect(onTools('tools.dump_directory', bad)[0]).toMatchObject({ severity: 'error', found: '/mnt/dump is not writable here (EROFS)', fix: 'Point dump.directory elsewhere.' });
+  });
+});

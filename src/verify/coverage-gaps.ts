@@ -1,0 +1,179 @@
+// Judges what a node's subscription covers (src/pg/subscription-coverage.ts
+// reads it): every published table the subscription does not know, does not
+// have yet, or cannot apply, by name, with the statements that close the gap
+// in the order they must run. Pure: status, verify and the cutover's
+// readiness check all print the same judgement.
+import type { CoverageFacts, ColumnFact, TableFact } from '../pg/subscription-coverage.js';
+import { quoteIdent, quoteName } from '../render/quote.js';
+import { shellQuote } from '../render/shell.js';
+import { renderSql } from '../render/templates.js';
+
+export type GapKind = 'not subscribed' | 'missing on node' | 'still copying' | 'no longer published' | 'column missing on node' | 'column type differs' | 'column required on node';
+
+export interface CoverageGap {
+  kind: GapKind;
+  schema: string;
+  name: string;
+  /** schema.table as SQL names it. */
+  table: string;
+  column: string | null;
+  problem: string;
+}
+
+export interface FixStep {
+  /** The node it runs on. */
+  on: string;
+  kind: 'sql' | 'shell';
+  text: string;
+  why: string;
+}
+
+export interface NodeCoverage {
+  node: string;
+  subscription: string;
+  publication: string;
+  gaps: CoverageGap[];
+  /** Every step, in the order it must run. */
+  fix: FixStep[];
+  /** The coverage could not be read (the node or the source unreachable). */
+  error?: string;
+}
+
+export interface CoverageTarget {
+  node: string;
+  subscription: string;
+  publication: string;
+  kind?: 'postgres' | 'pgedge' | 'pglogical';
+  replication_set?: string;
+}
+
+// pg_subscription_rel.srsubstate, as the documentation names them.
+const COPY_STATE: Record<string, string> = { i: 'initializing', d: 'copying its rows', f: 'rows copied, catching up', s: 'synchronized, handing over to the apply worker' };
+
+const key = (t: { schema: string; name: string }) => JSON.stringify([t.schema, t.name]);
+
+function gap(kind: GapKind, t: { schema: string; name: string }, column: string | null, problem: string): CoverageGap {
+  return { kind, schema: t.schema, name: t.name, table: quoteName(t.schema, t.name), column, problem };
+}
+
+function addColumnSql(table: string, c: ColumnFact): string {
+  return `ALTER TABLE ${table} ADD COLUMN ${quoteIdent(c.name)} ${c.type}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.not_null ? ' NOT NULL' : ''};`;
+}
+
+/** Columns the node's table must have for the subscription to apply the source's rows exactly. */
+function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, gaps: CoverageGap[], steps: FixStep[]): void {
+  const table = quoteName(src.schema, src.name);
+  const onNode = new Map(dst.columns.map((c) => [c.name, c]));
+  const sent = new Set(src.columns.map((c) => c.name));
+  const { node } = target;
+  for (const c of src.columns) {
+    const d = onNode.get(c.name);
+    if (!d) {
+      gaps.push(gap('column missing on node', src, c.name, `on the source (${c.type}), not on ${node}: the subscription stops at the first change to ${table} and holds every later change behind it`));
+      steps.push({
+        on: node,
+        kind: 'sql',
+        text: addColumnSql(table, c),
+        why: `added as on the source, default included, so that the rows already there get the value the source gave them; the subscription then resumes where it stopped, losing nothing. Run \`migrate verify\` afterwards: a volatile default gives other values than the source's.`,
+      });
+    } else if (JSON.stringify(d.type_key) !== JSON.stringify(c.type_key)) {
+      gaps.push(gap('column type differs', src, c.name, `${c.type} on the source, ${d.type} on ${node}: values are converted through text, or refused`));
+      steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type} USING ${quoteIdent(c.name)}::${c.type};`, why: 'the node stores what the source stores' });
+    }
+  }
+  for (const d of dst.columns) {
+    if (sent.has(d.name) || !d.not_null || d.fills_itself) continue;
+    gaps.push(gap('column required on node', src, d.name, `NOT NULL without a default on ${node}, and the source sends no value for it: every insert from the source fails there`));
+    steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(d.name)} DROP NOT NULL;`, why: 'or give it a default, or add it on the source too: the source\'s rows have no value for it' });
+  }
+}
+
+/** A table the node lacks: the restore did not create it, so it is made as on the source (empty), then copied. */
+function missingTableStep(target: CoverageTarget, t: TableFact): FixStep {
+  return {
+    on: target.node,
+    kind: 'shell',
+    text: `pg_dump --schema-only --table=${shellQuote(quoteName(t.schema, t.name))} "$SOURCE_DSN" | psql -v ON_ERROR_STOP=1 "$NODE_DSN"`,
+    why: `creates it on ${target.node} exactly as on the source, empty (SOURCE_DSN and NODE_DSN: how you reach the source and ${target.node})`,
+  };
+}
+
+export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts): NodeCoverage {
+  const out: NodeCoverage = { node: target.node, subscription: target.subscription, publication: target.publication, gaps: [], fix: [] };
+  // A missing subscription is status's and the readiness check's to report.
+  if (!facts.subscription_exists) return out;
+  const { node, subscription } = target;
+  const subscribed = new Map(facts.subscribed.map((s) => [key(s), s]));
+  const onNode = new Map(facts.node_tables.map((t) => [key(t), t]));
+  const published = new Set(facts.published.map(key));
+  const create: FixStep[] = [];
+  const columns: FixStep[] = [];
+  const empty: FixStep[] = [];
+  const added: string[] = [];
+  for (const t of facts.published) {
+    const table = quoteName(t.schema, t.name);
+    const dst = onNode.get(key(t));
+    const sub = subscribed.get(key(t));
+    if (!dst) {
+      out.gaps.push(gap('missing on node', t, null, `published on the source, does not exist on ${node}: the subscription stops at the first change to it and holds every later change behind it`));
+      create.push(missingTableStep(target, t));
+      added.push(table);
+      continue;
+    }
+    if (!sub) {
+      const copy = dst.has_rows ? `${node}'s copy has rows, stale since it was created there` : `${node}'s copy is empty`;
+      out.gaps.push(gap('not subscribed', t, null, `published on the source, not in subscription ${subscription}: ${node} discards every change to it (${copy})`));
+      if (dst.has_rows) {
+        empty.push({
+          on: node,
+          kind: 'sql',
+          text: `TRUNCATE ${table};`,
+          why: `its rows on ${node} miss every change made on the source since, and the copy below would collide with them; the copy brings every row back. Without CASCADE, which would also empty tables that replicate correctly: if a foreign key refuses, run BEGIN; SET LOCAL session_replication_role = replica; DELETE FROM ${table}; COMMIT; as a superuser instead`,
+        });
+      }
+      added.push(table);
+    } else if (sub.state !== 'r') {
+      out.gaps.push(gap('still copying', t, null, `its initial copy onto ${node} is not finished (${COPY_STATE[sub.state] ?? `state ${sub.state}`}); wait until \`migrate status\` shows no gap`));
+    }
+    columnGaps(target, t, dst, out.gaps, columns);
+  }
+  const dropped = facts.subscribed.filter((s) => !published.has(key(s)));
+  for (const s of dropped) {
+    out.gaps.push(gap('no longer published', s, null, `in subscription ${subscription}, no longer in publication ${target.publication} (dropped on the source, or taken out of the publication): ${node} receives no change to it`));
+  }
+  out.fix.push(...create, ...columns, ...empty);
+  if (added.length && (target.kind === 'pgedge' || target.kind === 'pglogical')) out.fix.push(replicationSetStep(target, added));
+  if (added.length || dropped.length) out.fix.push(refreshStep(target, added.length > 0, empty.length > 0 || create.length > 0, dropped.length > 0));
+  return out;
+}
+
+function replicationSetStep(target: CoverageTarget, tables: string[]): FixStep {
+  const names = target.kind === 'pgedge' ? { schema: 'spock', add_all: 'repset_add_all_tables', add_table: 'repset_add_table' } : { schema: 'pglogical', add_all: 'replication_set_add_all_tables', add_table: 'replication_set_add_table' };
+  return {
+    on: target.node,
+    kind: 'sql',
+    text: renderSql('add-to-replication-set.sql.hbs', { ...names, replication_set: target.replication_set ?? 'default', tables, schemas: null }).trim(),
+    why: 'after the cutover, writes to it on one node must reach the others; it may wait for the subscription\'s apply worker (a deadlock the worker resolves by restarting, losing nothing)',
+  };
+}
+
+function refreshStep(target: CoverageTarget, copy: boolean, emptied: boolean, dropped: boolean): FixStep {
+  const why = copy
+    ? `copy_data = true: each table added is copied from the source at one snapshot and then follows its changes from that point, which is exact because ${target.node}'s copy is empty${emptied ? ' once the steps above have run' : ''}. copy_data = false would leave ${target.node} without every row the source holds in it now.${dropped ? ' Tables no longer published leave the subscription; their rows on the node stay.' : ''}`
+    : 'copy_data = false: only tables that left the publication, nothing to copy; the subscription forgets them and their rows on the node stay. If one should still be replicated, add it back to the publication on the source instead (ALTER PUBLICATION ... ADD TABLE), then run this with copy_data = true after emptying its copy on the node.';
+  return { on: target.node, kind: 'sql', text: `ALTER SUBSCRIPTION ${quoteIdent(target.subscription)} REFRESH PUBLICATION WITH (copy_data = ${copy});`, why };
+}
+
+/** The gaps of every node, with their fixes, for people; '' when there is none. */
+export function formatCoverage(nodes: NodeCoverage[]): string {
+  let s = '';
+  for (const n of nodes.filter((x) => x.gaps.length)) {
+    s += `${n.node}: ${n.gaps.length} gap${n.gaps.length === 1 ? '' : 's'} between publication ${n.publication} and subscription ${n.subscription}:\n`;
+    for (const g of n.gaps) s += `  ${g.table}${g.column ? ` column ${quoteIdent(g.column)}` : ''}: ${g.problem}\n`;
+    if (n.fix.length) {
+      s += `  Fix, on ${n.node}, in this order:\n`;
+      for (const f of n.fix) s += `    ${f.text.replaceAll('\n', '\n    ')}\n      (${f.why})\n`;
+    }
+  }
+  return s;
+}

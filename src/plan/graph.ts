@@ -19,6 +19,10 @@ export type TaskKind =
   | 'export-snapshot'
   | 'dump'
   | 'restore'
+  | 'dump-schema'
+  | 'restore-pre-data'
+  | 'copy-tables'
+  | 'restore-post-data'
   | 'copy-database-settings'
   | 'create-subscription'
   | 'add-to-replication-set'
@@ -76,10 +80,15 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
   }
   // The anchor comes after every node's slot: each slot then holds all WAL from
   // before the anchor, and the stream it serves can start exactly at it.
-  t.push({ id: 'anchor', kind: 'export-snapshot', stage: 'apply', phase: 'snapshot', title: 'Export the snapshot anchor', deps: sets.map((r) => `slot:${r.node}`), durableWith: 'dump' });
-  t.push({ id: 'dump', kind: 'dump', stage: 'apply', phase: 'snapshot', title: 'Dump the source at the anchor snapshot', deps: ['anchor'] });
-  for (const n of plan.nodes) {
-    t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
+  const stream = plan.copy?.method === 'stream';
+  // The last task that reads the anchor's snapshot: the anchor is durable only with it.
+  t.push({ id: 'anchor', kind: 'export-snapshot', stage: 'apply', phase: 'snapshot', title: 'Export the snapshot anchor', deps: sets.map((r) => `slot:${r.node}`), durableWith: stream ? 'copy' : 'dump' });
+  if (stream) t.push(...streamCopyTasks(plan));
+  else {
+    t.push({ id: 'dump', kind: 'dump', stage: 'apply', phase: 'snapshot', title: 'Dump the source at the anchor snapshot', deps: ['anchor'] });
+    for (const n of plan.nodes) {
+      t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
+    }
   }
   for (const n of plan.nodes) {
     // A dump without --create leaves out ALTER DATABASE ... SET and ALTER ROLE ... IN DATABASE ... SET.
@@ -100,6 +109,25 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
     t.push({ id: `enable:${r.node}`, kind: 'enable-subscription', stage: 'apply', phase: 'subscribe', title: `Enable subscription ${r.subscription} on ${r.node}`, deps: enableDeps, node: r.node, replication: r });
   }
   t.push({ id: 'catch-up', kind: 'catch-up', stage: 'apply', phase: 'catch-up', title: 'Wait until every node has caught up', deps: [...sets.map((r) => `enable:${r.node}`), ...plan.nodes.map((n) => `settings:${n.name}`)] });
+  return t;
+}
+
+/**
+ * copy.method stream: the same ids as the dump path where they mean the same
+ * (`dump`, `restore:<node>` = the node is fully restored), so hooks and
+ * resumption read alike. Only the schema goes to disk; the data goes from one
+ * read of the source into every node at once.
+ */
+function streamCopyTasks(plan: ResolvedPlan): TaskSpec[] {
+  const t: TaskSpec[] = [];
+  t.push({ id: 'dump', kind: 'dump-schema', stage: 'apply', phase: 'snapshot', title: 'Dump the schema (pre-data and post-data) at the anchor snapshot', deps: ['anchor'] });
+  for (const n of plan.nodes) {
+    t.push({ id: `pre-data:${n.name}`, kind: 'restore-pre-data', stage: 'apply', phase: 'restore', title: `Create the tables on ${n.name} (pre-data)`, deps: ['dump'], node: n.name });
+  }
+  t.push({ id: 'copy', kind: 'copy-tables', stage: 'apply', phase: 'restore', title: `Stream every table from the source into ${plan.nodes.map((n) => n.name).join(', ')} at once, at the anchor snapshot`, deps: plan.nodes.map((n) => `pre-data:${n.name}`) });
+  for (const n of plan.nodes) {
+    t.push({ id: `restore:${n.name}`, kind: 'restore-post-data', stage: 'apply', phase: 'restore', title: `Build indexes, constraints and triggers on ${n.name} (post-data)`, deps: ['copy'], node: n.name });
+  }
   return t;
 }
 

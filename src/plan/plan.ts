@@ -10,12 +10,13 @@ type Cutover = NonNullable<Plan['cutover']>;
 
 export type NodeKind = NonNullable<Node['kind']>;
 
-export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools' | 'compare'> & {
+export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools' | 'compare'> & {
   source: Filled<Plan['source'], 'lock_timeout_seconds'>;
   nodes: (Node & { kind: NodeKind; replication_set: string })[];
   publish: Publish;
   tools: NonNullable<Plan['tools']>;
   dump: Filled<Plan['dump'], 'jobs'>;
+  copy: Filled<Plan['copy'], 'method' | 'jobs'>;
   restore: Filled<Plan['restore'], 'jobs' | 'no_owner' | 'no_privileges'>;
   catch_up: Filled<Plan['catch_up'], 'max_lag_bytes' | 'timeout_seconds'>;
   cutover: Filled<Cutover, 'max_lag_bytes' | 'freeze' | 'timeout_seconds' | 'check' | 'vacuum'> & {
@@ -26,7 +27,7 @@ export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'restore' | 
 };
 
 /** Sections created empty before validation so that ajv fills their defaults. */
-export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'restore', 'catch_up', 'cutover', 'hooks', 'compare'] as const;
+export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'copy', 'restore', 'catch_up', 'cutover', 'hooks', 'compare'] as const;
 
 /**
  * A hook's SQL as the plan file has it, ${VAR} references unexpanded, for

@@ -69,6 +69,19 @@ export interface Plan {
     compress?: number;
   };
   /**
+   * How the initial copy reaches the nodes, always at the snapshot anchor.
+   */
+  copy?: {
+    /**
+     * dump: one pg_dump -Fd of the whole source to the runner's disk, then pg_restore onto every node. stream: only the schema is dumped (a few kB); each table is read once with COPY TO STDOUT and written into every node at once with COPY FROM STDIN, so the data never touches the runner's disk; indexes and constraints are built afterwards with pg_restore -j. dump is the default until stream has been proven on every target kind (pgEdge included).
+     */
+    method?: 'dump' | 'stream';
+    /**
+     * stream: tables copied at a time (each one source connection and one connection per node).
+     */
+    jobs?: number;
+  };
+  /**
    * pg_restore of the dump onto every node, all nodes at once.
    */
   restore?: {

@@ -23,7 +23,7 @@ function validator(): ValidateFunction {
 // the rules read as the schema describes it, so they can still run and the
 // user sees every problem at once.
 const VALUE_KEYWORDS = new Set(['additionalProperties', 'enum', 'const', 'pattern', 'minLength', 'maxLength', 'minimum', 'maximum']);
-const NOT_READ_BY_RULES = new Set(['version', 'name', 'state_dir', 'dump', 'restore', 'tools', 'catch_up', 'compare']);
+const NOT_READ_BY_RULES = new Set(['version', 'name', 'state_dir', 'dump', 'copy', 'restore', 'tools', 'catch_up', 'compare']);
 
 /**
  * Validates (and fills defaults into) `data`; reports every schema error on

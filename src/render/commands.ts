@@ -18,7 +18,7 @@ export function toolPath(plan: ResolvedPlan, program: string): string {
 }
 
 /** A DSN for a client program: the password goes to the environment, the rest to --dbname. */
-function connection(dsn: string, sessionOptions?: string): { dbname: string; env: Record<string, string> } {
+export function connection(dsn: string, sessionOptions?: string): { dbname: string; env: Record<string, string> } {
   const { password, ...rest } = parseConninfo(dsn);
   const options = mergeOptions(rest.options, sessionOptions);
   return { dbname: formatKeyValue({ ...rest, ...(options ? { options } : {}) }), env: password ? { PGPASSWORD: password } : {} };

@@ -10,6 +10,7 @@ import { renderSql } from './templates.js';
 import { quoteLiteral, quoteQualified } from './quote.js';
 import { planTableName } from '../plan/table-name.js';
 import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command } from './commands.js';
+import { describeStreamTask } from './describe-stream.js';
 import { databaseSettingsSql } from './database-settings.js';
 import { SPOCK_LOCAL_DDL_SETTINGS, spockLocalDdlSql } from './spock-local-ddl.js';
 
@@ -129,6 +130,11 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
+    case 'dump-schema':
+    case 'restore-pre-data':
+    case 'copy-tables':
+    case 'restore-post-data':
+      return describeStreamTask(spec, ctx);
     case 'copy-database-settings': {
       const carried = facts.database_settings?.[node!];
       const database = carried?.database ?? parseConninfo(plan.nodes.find((x) => x.name === node)!.dsn).dbname ?? '<node database>';

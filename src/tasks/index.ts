@@ -6,6 +6,10 @@ import { createSlot } from './create-slot.js';
 import { exportSnapshot } from './export-snapshot.js';
 import { dump } from './dump.js';
 import { restore } from './restore.js';
+import { dumpSchema } from './dump-schema.js';
+import { restorePreData } from './restore-pre-data.js';
+import { copyTables } from './copy-tables.js';
+import { restorePostData } from './restore-post-data.js';
 import { copyDatabaseSettings } from './copy-database-settings.js';
 import { createSubscription } from './create-subscription.js';
 import { addToReplicationSet } from './add-to-replication-set.js';
@@ -28,6 +32,10 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'export-snapshot': exportSnapshot,
   dump,
   restore,
+  'dump-schema': dumpSchema,
+  'restore-pre-data': restorePreData,
+  'copy-tables': copyTables,
+  'restore-post-data': restorePostData,
   'copy-database-settings': copyDatabaseSettings,
   'create-subscription': createSubscription,
   'add-to-replication-set': addToReplicationSet,

@@ -43,6 +43,8 @@ export interface PlanSpec {
   nodes: Cluster[];
   db: string;
   extra?: string;
+  /** copy.method; default: the COPY_METHOD environment variable, else the plan's default. */
+  copyMethod?: string;
 }
 
 /** A plan whose passwords come from the environment, as the README tells users to write them. */
@@ -68,6 +70,8 @@ export function writePlan(dir: string, spec: PlanSpec): { file: string; env: Rec
     '  jobs: 2',
     'catch_up:',
     '  timeout_seconds: 120',
+    // COPY_METHOD=stream runs every test that writes its plan here under the stream copy.
+    ...((spec.copyMethod ?? process.env.COPY_METHOD) ? ['copy:', `  method: ${spec.copyMethod ?? process.env.COPY_METHOD}`, '  jobs: 2'] : []),
     spec.extra ?? '',
   ];
   const file = join(dir, `${spec.name}.yaml`);

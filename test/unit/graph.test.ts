@@ -38,10 +38,12 @@ replication:
     slot: slot_2
     subscription: sub_2
 `;
-const withHooks = (hooks: string) => planFromText(`${TWO_NODES}hooks:\n${hooks}`);
+// The dump path's graph, pinned (copy.method stream is the default; its graph is tested at the end).
+const DUMP = 'copy:\n  method: dump\n';
+const withHooks = (hooks: string) => planFromText(`${TWO_NODES}${DUMP}hooks:\n${hooks}`);
 
 describe('the example plan', () => {
-  const plan = planFromFile(TWO_NODE_PLAN);
+  const plan = { ...planFromFile(TWO_NODE_PLAN), copy: { method: 'dump' as const, jobs: 4 } };
   const apply = buildGraph(plan, 'apply');
   const cutover = buildGraph(plan, 'cutover');
 
@@ -276,5 +278,20 @@ describe('topologicalOrder', () => {
 
   it('reports a dependency on a task that does not exist', () => {
     expect(() => topologicalOrder([spec('a', ['ghost'])])).toThrow('task a depends on unknown task ghost');
+  });
+});
+
+describe('copy.method stream', () => {
+  const g = buildGraph(planFromText(`${TWO_NODES}copy:\n  method: stream\n`, {}), 'apply');
+  it('dumps only the schema, creates the tables on every node, streams the data once into all, then builds the indexes per node', () => {
+    expect(ids(g).filter((id) => /^(anchor|dump|pre-data|copy|restore)/.test(id))).toEqual(['anchor', 'dump', 'pre-data:n1', 'pre-data:n2', 'copy', 'restore:n1', 'restore:n2']);
+    expect(task(g, 'dump').kind).toBe('dump-schema');
+    expect(task(g, 'copy').deps).toEqual(['pre-data:n1', 'pre-data:n2']);
+    expect(task(g, 'restore:n2')).toMatchObject({ kind: 'restore-post-data', deps: ['copy'] });
+    expect(task(g, 'subscription:n1').deps).toEqual(['restore:n1']);
+  });
+  it('the anchor counts as done only once the copy, the last reader of its snapshot, is done', () => {
+    expect(task(g, 'anchor').durableWith).toBe('copy');
+    expect(task(buildGraph(planFromText(`${TWO_NODES}${DUMP}`, {}), 'apply'), 'anchor').durableWith).toBe('dump');
   });
 });

@@ -10,7 +10,8 @@ import { buildGraph } from '../../src/plan/graph.js';
 import type { ResolvedPlan } from '../../src/plan/plan.js';
 import { FIXTURES, PASSWORDS, TEST_ENV, TWO_NODE_PLAN, planFromFile } from './support.js';
 
-const example = planFromFile(TWO_NODE_PLAN);
+// The dump path's rendering, pinned: copy.method stream is the default, and its tasks are tested in copy-sql.test.ts and graph.test.ts.
+const example = { ...planFromFile(TWO_NODE_PLAN), copy: { method: 'dump' as const, jobs: 4 } };
 const everyOption = planFromFile(join(FIXTURES, 'valid', 'every-option.yaml'));
 const pgedge = planFromFile(join(FIXTURES, 'valid', 'pgedge-nodes.yaml'));
 const DUMP_DIR = '/var/backups/app';

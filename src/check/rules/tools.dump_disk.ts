@@ -11,6 +11,8 @@ export const rule: ToolRule = {
     fix: 'Free space there, or point dump.directory at a larger filesystem, or enable compression (dump.compress).',
   },
   check: ({ dump_disk: { dir, free }, source }, { plan }) => {
+    // copy.method stream writes only the schema there; the data never touches this disk.
+    if (plan.copy?.method === 'stream') return info(`${formatBytes(free)} free under ${dir}`, 'copy.method stream writes only the schema there (kilobytes): the tables go from the source to the nodes without touching this disk.');
     if (!source) return info(`${formatBytes(free)} free under ${dir}`, 'The source could not be read, so its size was not compared.');
     const needed = source.published_size ?? source.database_size;
     const found = `${formatBytes(free)} free under ${dir}; ${source.published_size !== null ? 'the published tables hold' : 'the database is'} ${formatBytes(needed)}`;

@@ -39,11 +39,16 @@ describe('tools.vacuumdb', () => {
 
 describe('tools.dump_disk', () => {
   it('a note with room; short of room a warning when compressed, an error when not', () => {
-    expect(onTools('tools.dump_disk')[0]).toMatchObject({ severity: 'info', found: '100 GB free under /var/tmp/dump; the published tables hold 8.0 MB' });
+    const dump = context('copy:\n  method: dump\n');
+    expect(onTools('tools.dump_disk', toolFacts(), dump)[0]).toMatchObject({ severity: 'info', found: '100 GB free under /var/tmp/dump; the published tables hold 8.0 MB' });
     const tight = toolFacts({ dump_disk: { dir: '/var/tmp/dump', free: 1024 * 1024 } });
-    expect(onTools('tools.dump_disk', tight)[0].severity).toBe('warning');
-    expect(onTools('tools.dump_disk', tight, context('dump:\n  compress: 0\n'))[0]).toMatchObject({ severity: 'error', fix: expect.stringContaining('enable compression') });
-    expect(onTools('tools.dump_disk', toolFacts({ source: undefined }))[0].found).toBe('100 GB free under /var/tmp/dump');
+    expect(onTools('tools.dump_disk', tight, dump)[0].severity).toBe('warning');
+    expect(onTools('tools.dump_disk', tight, context('copy:\n  method: dump\ndump:\n  compress: 0\n'))[0]).toMatchObject({ severity: 'error', fix: expect.stringContaining('enable compression') });
+    expect(onTools('tools.dump_disk', toolFacts({ source: undefined }), dump)[0].found).toBe('100 GB free under /var/tmp/dump');
+  });
+  it('with copy.method stream only the schema is written there: a note, however small the disk', () => {
+    const tight = toolFacts({ dump_disk: { dir: '/var/tmp/dump', free: 1024 * 1024 } });
+    expect(onTools('tools.dump_disk', tight, context('dump:\n  compress: 0\ncopy:\n  method: stream\n'))[0]).toMatchObject({ severity: 'info', found: '1.0 MB free under /var/tmp/dump' });
   });
   it('a disk that could not be measured is a warning of its own', () => {
     expect(onTools('tools.dump_disk', unreadable(toolFacts(), 'dump_disk', 'EACCES'))[0]).toMatchObject({ severity: 'warning', found: 'could not be checked: EACCES' });

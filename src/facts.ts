@@ -18,7 +18,15 @@ export interface Facts {
   /** Source position at the write freeze. */
   frozen_lsn?: string;
   /** Present while writes are frozen on the source (what unfreeze needs to undo it). */
-  freeze?: { database: string; read_only_before: string | null; frozen_at: string; hook: boolean };
+  freeze?: { database: string; read_only_before: string | null; frozen_at: string; hook: boolean; closed?: boolean };
+  /**
+   * The first freeze of this cutover that was not called off: a cutover killed
+   * while frozen and started over keeps it (writes were held all along), one
+   * called off (the source writable again) or aborted forgets it.
+   */
+  downtime_since?: string;
+  /** How many times writes were frozen since downtime_since. */
+  freeze_attempts?: number;
   /** Each subscription's synchronous_commit before the cutover made apply synchronous. */
   apply_sync_before?: Record<string, string>;
   /** When the application was switched to the nodes: the cutover's point of no return. */

@@ -5,7 +5,7 @@ import { acquireLock } from '../engine/lock.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/teardown.js';
 import { redactorFor } from '../engine/run-stage.js';
-import { unfreezeSource } from '../tasks/unfreeze.js';
+import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 
 /**
@@ -31,6 +31,8 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
   try {
     const journal = existsSync(Journal.file(state)) ? Journal.open(state, plan.name) : undefined;
     if (journal?.facts.freeze && journal.facts.switched_at) {
+      // A cutover stopped between its switch and its end leaves the database closed to connections too.
+      await attempt(`the closing of the source database ${journal.facts.freeze.database} to new connections`, async () => Boolean(await reopenAfterSwitch(loaded, journal)));
       err(`the source stays read-only: writes were switched to the nodes at ${journal.facts.switched_at}, and a write to the source now would be lost. If you really want it writable: ALTER DATABASE ... RESET default_transaction_read_only\n`);
     } else if (journal?.facts.freeze) {
       const db = journal.facts.freeze.database;

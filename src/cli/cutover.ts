@@ -1,13 +1,17 @@
 import { loadPlan } from '../plan/load.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
-import { unfreezeSource, restoreApplySync } from '../tasks/unfreeze.js';
+import { unfreezeSource, restoreApplySync, reopenAfterSwitch } from '../tasks/unfreeze.js';
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
 export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const loaded = loadPlan(file);
   for (const w of loaded.warnings) err(formatProblem(w) + '\n');
   let unfrozeAfterFailure: string[] = [];
+  // The first freeze of a cutover started over, kept for the report once a failure has ended the downtime.
+  let downtimeSince: string | undefined;
+  let attempts: number | undefined;
+  let unfrozenAt: string | undefined;
   const result = await runStage(loaded, 'cutover', {
     stateDir: opts.stateDir,
     out,
@@ -17,32 +21,48 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       if (!journal.facts.switched_at) await restoreApplySync(loaded, journal);
       if (journal.facts.freeze && !journal.facts.switched_at) {
         err('A previous cutover stopped while writes were frozen: unfreezing the source before starting again.\n');
-        const undone = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
+        const undone = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''), 'restart');
+        unfrozenAt = new Date().toISOString();
         err(`${undone.join('; ')}\n`);
       }
+      const reopened = await reopenAfterSwitch(loaded, journal);
+      if (reopened) err(`A previous cutover stopped after its switch: ${reopened}.\n`);
     },
     // Before the switch, a cutover is all or nothing: a rerun starts it over.
     redo: (tasks, journal) => (journal.facts.switched_at ? [] : tasks.map((t) => t.id)),
     onFailure: async ({ journal, redactor, warn }) => {
-      if (journal.facts.switched_at) return;
+      if (journal.facts.switched_at) {
+        await reopenAfterSwitch(loaded, journal).catch((e) => warn(`!! the source database is still closed to new connections: ${redactor.redact((e as Error).message)}. Run \`migrate cutover ${file}\` again (it opens it first).`));
+        return;
+      }
       await restoreApplySync(loaded, journal).catch((e) => warn(`could not set the subscriptions' synchronous_commit back: ${redactor.redact((e as Error).message)}`));
-      if (!journal.facts.freeze) return;
+      downtimeSince = journal.facts.downtime_since;
+      attempts = journal.facts.freeze_attempts;
+      if (!journal.facts.freeze) {
+        // Nothing frozen now (a restart's unfreeze, or a failure before the freeze): the downtime, if any, is over.
+        await unfreezeSource(loaded, journal, redactor, '', 'called-off');
+        return;
+      }
       try {
         unfrozeAfterFailure = await unfreezeSource(loaded, journal, redactor, journal.path.replace(/journal\.json$/, ''));
+        unfrozenAt = new Date().toISOString();
       } catch (e) {
-        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or reset default_transaction_read_only on the database by hand.`);
+        warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or, from another database of the server (psql -d postgres), ALTER DATABASE ... WITH ALLOW_CONNECTIONS true and ALTER DATABASE ... RESET default_transaction_read_only.`);
       }
     },
     after: async ({ journal, report, records }) => {
       const f = journal.facts;
       const freezeTask = records.find((r) => r.id === 'freeze');
-      const started = f.freeze?.frozen_at ?? freezeTask?.started_at;
+      // From the first freeze that was not called off, across cutovers started over after a kill.
+      const started = f.downtime_since ?? downtimeSince ?? f.freeze?.frozen_at ?? freezeTask?.started_at;
       const switchedAt = f.switched_at;
-      const end = switchedAt ?? (unfrozeAfterFailure.length ? report.finished_at : undefined);
+      const end = switchedAt ?? (started && unfrozenAt && unfrozenAt > started ? unfrozenAt : undefined);
       const cutover = {
         write_downtime_ms: started && end ? new Date(end).getTime() - new Date(started).getTime() : null,
         freeze_started_at: started ?? null,
         freeze_ended_at: end ?? null,
+        freeze_attempts: f.freeze_attempts ?? attempts ?? (started ? 1 : 0),
+        downtime_note: downtimeNote(Boolean(switchedAt), Boolean(loaded.plan.cutover.switch_hook), f.freeze_attempts ?? attempts ?? 1),
         frozen_lsn: f.frozen_lsn ?? null,
         switched_at: switchedAt ?? null,
         source_left: switchedAt ? 'read-only (writes now go to the nodes)' : unfrozeAfterFailure.length ? 'writable again (cutover called off)' : 'unchanged',
@@ -50,7 +70,8 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       };
       report.cutover = cutover;
       if (report.status === 'succeeded' && report.outcome === 'completed') {
-        out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the freeze to the switch). The source stays read-only.\n`);
+        out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the ${cutover.freeze_attempts > 1 ? `first of ${cutover.freeze_attempts} freezes` : 'freeze'} to the switch). The source stays read-only.\n`);
+        if (cutover.downtime_note && !loaded.plan.cutover.switch_hook) out(`${cutover.downtime_note}\n`);
       }
     },
     nextSteps: () =>
@@ -59,4 +80,12 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
         : `Run \`migrate cutover ${file}\` again to finish; \`migrate status ${file}\` shows where replication stands.`,
   });
   return result.exitCode;
+}
+
+/** What the downtime figure does not show, said in the report. */
+function downtimeNote(switched: boolean, hasSwitchHook: boolean, attempts: number): string | null {
+  const notes: string[] = [];
+  if (attempts > 1) notes.push(`Measured from the first of ${attempts} freezes: the cutovers before were stopped while writes were frozen, and each was started over.`);
+  if (switched && !hasSwitchHook) notes.push('No switch_hook: the measurement ends at a switch step that did nothing. Writes stay frozen until the application is pointed at the nodes by hand, which this figure does not include.');
+  return notes.length ? notes.join(' ') : null;
 }

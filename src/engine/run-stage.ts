@@ -14,7 +14,8 @@ import { runGraph, type TaskRecord } from './scheduler.js';
 import { RUNNERS } from '../tasks/index.js';
 import type { TaskContext } from '../tasks/context.js';
 import { describeTask } from '../render/describe.js';
-import { connect } from '../pg/connect.js';
+import { connect, connectMaintenance } from '../pg/connect.js';
+import { SourceSessions } from './source-sessions.js';
 import { runCommand } from '../exec/run-command.js';
 import { commandLine } from '../render/steps.js';
 import { writeReport, type RunReport } from '../report/report.js';
@@ -185,6 +186,29 @@ interface RunTaskEnv {
   commands: { task: string; command: string }[];
 }
 
+/** A session on another database of the source's server, kept for the whole stage. */
+function heldServerSession(shared: RunTaskEnv['shared'], open: () => Promise<pg.Client>): Promise<pg.Client> {
+  const key = 'cutover-source-server';
+  let held = shared.get(key) as { client: Promise<pg.Client>; close(): Promise<void> } | undefined;
+  if (!held) {
+    const client = open();
+    held = { client, close: () => client.then((c) => c.end()).catch(() => undefined) };
+    client.catch(() => shared.delete(key));
+    shared.set(key, held);
+  }
+  return held.client;
+}
+
+/** The cutover's source sessions, one set for the stage (see source-sessions.ts). */
+function sourceSessions(env: RunTaskEnv): SourceSessions {
+  let held = env.shared.get('cutover-source') as SourceSessions | undefined;
+  if (!held) {
+    held = new SourceSessions(() => connect(env.loaded.plan.source.dsn, 'the source'), () => Boolean(env.journal.facts.freeze?.closed));
+    env.shared.set('cutover-source', held);
+  }
+  return held;
+}
+
 async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string }> {
   const runner = RUNNERS[spec.kind];
   if (!runner) throw new Error(`no runner for task kind ${spec.kind}`);
@@ -194,10 +218,14 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
   // task ends is closed as soon as it is open instead of keeping the process alive.
   const clients = new Map<string, Promise<pg.Client>>();
   let closed = false;
+  let ownSource: Promise<pg.Client> | undefined;
   const closeAll = async () => {
     closed = true;
     for (const c of clients.values()) await c.then((x) => x.end()).catch(() => undefined);
     clients.clear();
+    // Given back for the next step; ended when stopping, which ends a query still running on it.
+    if (ownSource) await ownSource.then((c) => (signal.aborted ? c.end() : sourceSessions(env).give(c))).catch(() => undefined);
+    ownSource = undefined;
   };
   const onAbort = () => void closeAll();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -218,6 +246,10 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     warn: (m) => env.warnings.push(`${spec.id}: ${m}`),
     record: (facts) => journal.record(facts),
     db: (where) => {
+      if (where === 'source' && spec.stage === 'cutover') {
+        if (signal.aborted || closed) return Promise.reject(new InterruptedError());
+        return (ownSource ??= sourceSessions(env).take());
+      }
       const existing = clients.get(where);
       if (existing) return existing;
       const dsn = dsnOf(where);
@@ -234,6 +266,10 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
       clients.set(where, opening);
       return opening;
     },
+    sourceServer: () => heldServerSession(env.shared, () => connectMaintenance(loaded.plan.source.dsn, 'the source')),
+    warmSourceSessions: (count) => sourceSessions(env).warm(count),
+    ownSourceSession: () => sourceSessions(env).takeOwn(),
+    ownSourcePids: () => sourceSessions(env).pids(),
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });
       try {

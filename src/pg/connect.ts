@@ -62,6 +62,39 @@ export async function withClient<T>(dsn: string, label: string, fn: (c: pg.Clien
 }
 
 /**
+ * A session on another database of the source's server, for what a database
+ * cannot do to itself (close itself to new connections) and for what must
+ * work while it is closed (opening it again). Tries postgres, then template1.
+ */
+export async function connectMaintenance(dsn: string, label: string): Promise<pg.Client> {
+  const errors: string[] = [];
+  for (const database of ['postgres', 'template1']) {
+    const client = new pg.Client({ ...clientConfig(dsn, { options: '-c default_transaction_read_only=off' }), database });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return client;
+    } catch (e) {
+      await client.end().catch(() => undefined);
+      errors.push(`${database}: ${(e as Error).message}`);
+    }
+  }
+  throw new OperationError(
+    `cannot connect to another database of ${label} (${describeEndpoint(dsn)}) (${errors.join('; ')})`,
+    'The write freeze closes the source database to new connections, which PostgreSQL allows only from another database of the same server: let the plan\'s source role connect to the database postgres (or template1).',
+  );
+}
+
+export async function withMaintenanceClient<T>(dsn: string, label: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectMaintenance(dsn, label);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
  * A walsender connection (replication=database). It speaks the replication
  * protocol's simple-query commands; node-postgres cannot bind parameters on it,
  * so callers pass fully quoted text.

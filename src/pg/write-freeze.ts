@@ -1,6 +1,9 @@
 // Stopping every writer of the source database, not only this tool's role:
-// new sessions start read-only, and every other client session of the
-// database is ended. Replication connections (walsenders) are left alone.
+// the database is closed to new connections (superusers and walsenders
+// included: a session can override default_transaction_read_only with
+// PGOPTIONS, SET or BEGIN READ WRITE), new sessions start read-only, and every
+// other client session of it is ended. Sessions already connected before the
+// close (this tool's own, the subscriptions' walsenders) stay.
 import type pg from 'pg';
 import { renderSql } from '../render/templates.js';
 import { quoteIdent, quoteLiteral } from '../render/quote.js';
@@ -11,6 +14,8 @@ export interface FreezeState {
   /** default_transaction_read_only as set on the database before the freeze (null: not set). */
   read_only_before: string | null;
   frozen_at: string;
+  /** The database was (or was about to be) closed to new connections: undone from another database. */
+  closed?: boolean;
 }
 
 export async function databaseReadOnlySetting(source: pg.Client): Promise<{ database: string; value: string | null }> {
@@ -51,6 +56,15 @@ export async function freezeWrites(source: pg.Client, sql: string): Promise<numb
     }
     await new Promise((res) => setTimeout(res, 5));
   }
+}
+
+/** Run from another database of the server: PostgreSQL refuses to close the current database. */
+export async function closeDatabase(server: pg.Client, database: string): Promise<void> {
+  await server.query(renderSql('close-database.sql.hbs', { database }));
+}
+
+export async function openDatabase(server: pg.Client, database: string): Promise<void> {
+  await server.query(renderSql('open-database.sql.hbs', { database }));
 }
 
 export async function unfreezeWrites(source: pg.Client, state: Pick<FreezeState, 'database' | 'read_only_before'>): Promise<void> {

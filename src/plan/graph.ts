@@ -33,6 +33,7 @@ export type TaskKind =
   | 'drop-slots'
   | 'drop-publications'
   | 'vacuum'
+  | 'reopen-source'
   | 'hook';
 
 export interface TaskSpec {
@@ -109,6 +110,8 @@ function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
   for (const r of sets) t.push({ id: `drop-subscription:${r.node}`, kind: 'drop-subscription', stage: 'cutover', phase: 'cleanup', title: `Drop subscription ${r.subscription} on ${r.node}`, deps: ['switch'], node: r.node, replication: r });
   t.push({ id: 'drop-slots', kind: 'drop-slots', stage: 'cutover', phase: 'cleanup', title: 'Confirm the slots are gone from the source', deps: sets.map((r) => `drop-subscription:${r.node}`) });
   t.push({ id: 'drop-publications', kind: 'drop-publications', stage: 'cutover', phase: 'cleanup', title: 'Drop the publications on the source', deps: ['drop-slots'] });
+  // The builtin freeze closes the source database to new connections until its own objects are gone from it.
+  if (plan.cutover.freeze !== 'hook') t.push({ id: 'reopen', kind: 'reopen-source', stage: 'cutover', phase: 'cleanup', title: 'Open the source database to connections again (it stays read-only)', deps: ['drop-publications'] });
   if (plan.cutover.vacuum) {
     for (const n of nodes) t.push({ id: `vacuum:${n}`, kind: 'vacuum', stage: 'cutover', phase: 'cleanup', title: `Rebuild statistics on ${n} (vacuumdb -Z)`, deps: [`drop-subscription:${n}`], node: n });
   }

@@ -162,7 +162,12 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'freeze-writes': {
       const steps: Step[] = [];
       if (plan.cutover.freeze !== 'builtin' && plan.cutover.freeze_hook) steps.push(actionStep(plan.cutover.freeze_hook, 'Freeze hook.'));
-      if (plan.cutover.freeze !== 'hook') steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database: sourceDatabase(ctx) }), note: 'Every new session of the database is read-only; every other session of it is ended. Replication connections are not affected.' });
+      if (plan.cutover.freeze !== 'hook') {
+        const database = sourceDatabase(ctx);
+        steps.push({ type: 'sql', on: 'source-server', sql: renderSql('close-database.sql.hbs', { database }), note: 'No new session can connect to the database, superusers and replication connections included: a session could undo default_transaction_read_only (PGOPTIONS, SET, BEGIN READ WRITE). The sessions already open (this tool\'s, the subscriptions\' walsenders) stay. Opened again when the cutover ends or is called off.' });
+        steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: 'Every new session of the database is read-only; every other client session of it is ended (but this tool\'s own, opened at the readiness check). Replication connections are not affected.' });
+        steps.push({ type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row (the readiness check refused any): a COMMIT PREPARED could still write. One found calls the cutover off.' });
+      }
       return { steps, check: { text: 'No other client session of the database remains.', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
     }
     case 'drain':
@@ -184,17 +189,27 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     }
     case 'quick-check':
       return { steps: [{ type: 'wait', text: plan.cutover.check === 'full' ? `migrate verify for ${node} against the frozen source.` : `Row count of every replicated table on ${node} equals the frozen source's.` }] };
-    case 'switch':
-      return { steps: plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' }] };
+    case 'switch': {
+      // The fence's last look, before the point of no return (not with freeze: hook, which closes nothing).
+      const fence: Step[] = plan.cutover.freeze === 'hook' ? [] : [
+        { type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row.' },
+        { type: 'sql', on: 'source', sql: renderSql('fence-intruders.sql.hbs', { own_pids: [] }), note: 'Must return no row: a session of the database besides this one may have written past the freeze. Either calls the cutover off, naming the session.' },
+      ];
+      return { steps: [...fence, ...(plan.cutover.switch_hook ? [actionStep(plan.cutover.switch_hook, 'Redirect the application to the nodes.')] : [{ type: 'wait', text: 'No switch_hook: redirect the application to the nodes yourself now. The source stays read-only.' } as Step])] };
+    }
     case 'drop-subscription':
+      // A DROP SUBSCRIPTION connects to the source to drop its slot: not while the freeze keeps the database closed.
+      if (plan.cutover.freeze !== 'hook') return { steps: [{ type: 'sql', on: node!, sql: renderSql('detach-subscription.sql.hbs', { subscription: r!.subscription }), note: 'Detached first: the source database takes no new connection until the cutover ends. The slot is dropped on the source in the next step.' }] };
       return {
         steps: [{ type: 'sql', on: node!, sql: renderSql('drop-subscription.sql.hbs', { subscription: r!.subscription }), note: 'Also drops the slot on the source through the subscription\'s connection.' }],
       };
     case 'drop-slots':
       return {
-        steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-slot.sql.hbs', { slot: x.slot }), note: 'Normally a no-op: the slot went with its subscription.' }) as Step),
+        steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-slot.sql.hbs', { slot: x.slot }), note: plan.cutover.freeze !== 'hook' ? 'From this tool\'s own session: the subscription was detached from its slot.' : 'Normally a no-op: the slot went with its subscription.' }) as Step),
         check: { text: 'No slot of this plan is left.', on: 'source', sql: 'SELECT slot_name, active FROM pg_replication_slots;' },
       };
+    case 'reopen-source':
+      return { steps: [{ type: 'sql', on: 'source-server', sql: renderSql('open-database.sql.hbs', { database: sourceDatabase(ctx) }), note: 'The source stays read-only for new sessions (default_transaction_read_only).' }] };
     case 'drop-publications':
       return { steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-publication.sql.hbs', { publication: x.publication }) }) as Step) };
     case 'vacuum':

@@ -7,6 +7,8 @@ import type { Step } from './describe.js';
 export function whereLabel(plan: ResolvedPlan, on: string): string {
   if (on === 'source') return `the source (${redactConninfo(plan.source.dsn)})`;
   if (on === 'nodes') return 'every node';
+  // A database cannot close itself to connections: that is done from another one.
+  if (on === 'source-server') return `another database of the source's server (postgres or template1, as the source's role; ${redactConninfo(plan.source.dsn)})`;
   const n = plan.nodes.find((x) => x.name === on);
   return n ? `${on} (${redactConninfo(n.dsn)})` : on;
 }

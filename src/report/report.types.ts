@@ -44,13 +44,21 @@ export interface RunReport {
    */
   cutover?: {
     /**
-     * From the first moment of the freeze to the switch (or to the unfreeze of a cutover called off).
+     * From the first freeze that was not called off (across cutovers stopped while frozen and started over, from the journal) to the switch, or to the unfreeze of a cutover called off.
      */
     write_downtime_ms: number | null;
     freeze_started_at: string | null;
     freeze_ended_at: string | null;
     frozen_lsn: string | null;
     switched_at: string | null;
+    /**
+     * How many times writes were frozen since freeze_started_at: more than 1 when a cutover stopped while frozen was started over.
+     */
+    freeze_attempts?: number;
+    /**
+     * What write_downtime_ms does not show: that it spans several attempts, or that it ends at a switch step that did nothing (no switch_hook).
+     */
+    downtime_note?: string | null;
     source_left: string;
     /**
      * Duration of each task that ran, in ms.

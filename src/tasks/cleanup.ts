@@ -8,6 +8,11 @@ import { join } from 'node:path';
 export const dropSubscription: TaskRunner = async (ctx) => {
   const r = ctx.spec.replication!;
   const client = await ctx.db(ctx.spec.node!);
+  if (ctx.plan.cutover.freeze !== 'hook') {
+    // The source database is still closed to connections: drop-slots drops the slot from the tool's own session.
+    const detached = await detachAndDropSubscription(client, r.subscription);
+    return { summary: detached ? `dropped ${r.subscription} (detached; its slot goes next)` : `${r.subscription} was already gone` };
+  }
   try {
     // The plain DROP also drops the slot on the source, through the subscription's own connection.
     await runSqlStep(ctx, ctx.describe().steps[0]);
@@ -24,6 +29,8 @@ export const dropSlots: TaskRunner = async (ctx) => {
   const source = await ctx.db('source');
   const left: string[] = [];
   for (const r of ctx.plan.replication) if (await dropSlot(source, r.slot)) left.push(r.slot);
+  // With the builtin freeze the subscriptions were detached: their slots are dropped here, as planned.
+  if (ctx.plan.cutover.freeze !== 'hook') return { summary: left.length ? `dropped slots ${left.join(', ')}` : 'no slot of this plan is left on the source' };
   if (left.length) ctx.warn(`slot${left.length > 1 ? 's' : ''} ${left.join(', ')} outlived ${left.length > 1 ? 'their subscriptions' : 'its subscription'} and ${left.length > 1 ? 'were' : 'was'} dropped`);
   return { summary: left.length ? `dropped leftover slots ${left.join(', ')}` : 'no slot of this plan is left on the source' };
 };

@@ -28,8 +28,20 @@ export interface TaskContext {
   warn(message: string): void;
   /** Makes facts durable now, before the task ends (a kill after this keeps them). */
   record(facts: Partial<Facts>): void;
-  /** A connection to 'source' or a node, closed when the task ends (or is cancelled). */
+  /**
+   * A connection to 'source' or a node, closed when the task ends (or is
+   * cancelled). In the cutover, 'source' is a session opened before the
+   * freeze closed the database to new connections (engine/source-sessions.ts).
+   */
   db(where: string): Promise<pg.Client>;
+  /** A session on another database of the source's server (postgres or template1), kept for the stage. */
+  sourceServer(): Promise<pg.Client>;
+  /** Opens cutover source sessions now, while the database takes connections, for the steps after the freeze. */
+  warmSourceSessions(count: number): Promise<void>;
+  /** A cutover source session for one step's own use (it ends it); fails once none is left in a closed database. */
+  ownSourceSession(): Promise<pg.Client>;
+  /** The server pids of this stage's own source sessions. */
+  ownSourcePids(): Promise<number[]>;
   /** Runs a client program; its log goes to <runDir>/<logName>.log. */
   run(cmd: Command, logName: string, opts?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
   /** Resources that outlive one task (the snapshot anchor's connection). */

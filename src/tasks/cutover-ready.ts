@@ -2,6 +2,8 @@ import type { TaskRunner } from './context.js';
 import { readSlots, readSubscription, formatBytes } from '../pg/replication-state.js';
 import { OperationError } from '../errors.js';
 import { renderSql } from '../render/templates.js';
+import { preparedTransactions, describePrepared } from '../pg/write-fence.js';
+import { FULL_CHECK_SESSIONS } from '../verify/verify-node.js';
 
 /** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
 export const cutoverReady: TaskRunner = async (ctx) => {
@@ -23,6 +25,19 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     else if ((slot.lag_bytes ?? Infinity) > plan.cutover.max_lag_bytes) problems.push(`${r.node}: ${formatBytes(slot.lag_bytes)} behind (cutover.max_lag_bytes is ${formatBytes(plan.cutover.max_lag_bytes)})`);
   }
   if (problems.length) throw new OperationError(`not ready to cut over: ${problems.join('; ')}`, 'Nothing was frozen. Check `migrate status`, then run cutover again.');
+  const source = await ctx.db('source');
+  const prepared = await preparedTransactions(source);
+  if (prepared.length) {
+    const { rows } = await source.query<{ db: string }>('SELECT current_database() AS db');
+    throw new OperationError(`not ready to cut over: ${describePrepared(prepared, rows[0].db)}`, 'Nothing was frozen. Run cutover again once none is left.');
+  }
+  if (plan.cutover.freeze !== 'hook') {
+    // Every session the freeze and the steps after it need on the source is
+    // opened now: from the freeze on, the database takes no new connection.
+    // One per step that may run at once (each node's sequences and check, a hook), and the full check's own.
+    await ctx.sourceServer();
+    await ctx.warmSourceSessions(2 * plan.nodes.length + 2 + (plan.cutover.check === 'full' ? FULL_CHECK_SESSIONS * plan.nodes.length : 0));
+  }
   // A subscription applies with synchronous_commit = off by default, so it
   // confirms a position only after the node's WAL writer has flushed and its
   // next wake-up (up to ~1 s): that would be most of the write freeze. With

@@ -18,6 +18,7 @@ import { syncSequences } from './sync-sequences.js';
 import { quickCheck } from './quick-check.js';
 import { switchTraffic } from './switch.js';
 import { dropSubscription, dropSlots, dropPublications, vacuum } from './cleanup.js';
+import { reopenSource } from './reopen-source.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
@@ -40,4 +41,5 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'drop-slots': dropSlots,
   'drop-publications': dropPublications,
   vacuum,
+  'reopen-source': reopenSource,
 };

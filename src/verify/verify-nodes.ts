@@ -48,6 +48,8 @@ export interface VerifySettings {
   maxDifferences?: number;
   signal?: AbortSignal;
   progress?: (message: string) => void;
+  /** Opens a source session; default a new connection (the cutover hands out sessions opened before its freeze). */
+  openSource?: () => Promise<pg.Client>;
 }
 
 const RANGE_ROWS = 10_000;
@@ -174,7 +176,7 @@ export async function verifyNodes(sourceDsn: string, targets: VerifyTarget[], se
   const signal = settings.signal;
   const progress = settings.progress ?? (() => undefined);
 
-  const source = new SessionPool('the source', () => connect(sourceDsn, 'the source'), jobs);
+  const source = new SessionPool('the source', settings.openSource ?? (() => connect(sourceDsn, 'the source')), jobs);
   const pools = new Map(targets.map((t) => [t.node, new SessionPool(`node ${t.node}`, () => connect(t.dsn, `node ${t.node}`), jobs)]));
   const closeAll = () => Promise.all([source.close(), ...[...pools.values()].map((p) => p.close())]);
   const onAbort = () => void closeAll();

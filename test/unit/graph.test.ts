@@ -106,6 +106,7 @@ describe('the example plan', () => {
       'drop-subscription:n2': ['switch'],
       'drop-slots': ['drop-subscription:n1', 'drop-subscription:n2'],
       'drop-publications': ['drop-slots'],
+      reopen: ['drop-publications'],
       'vacuum:n1': ['drop-subscription:n1'],
       'vacuum:n2': ['drop-subscription:n2'],
     });
@@ -205,7 +206,7 @@ describe('hooks', () => {
     expect(ids(apply)).not.toContain('hook:2');
     const cutover = buildGraph(plan, 'cutover');
     expect(ids(cutover).at(-1)).toBe('hook:2');
-    expect(task(cutover, 'hook:2').deps).toEqual(['drop-publications', 'vacuum:n1', 'vacuum:n2']);
+    expect(task(cutover, 'hook:2').deps).toEqual(['reopen', 'vacuum:n1', 'vacuum:n2']);
   });
 
   it('on one side of one target run in the order written', () => {

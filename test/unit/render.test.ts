@@ -119,8 +119,17 @@ describe('the other templates, exactly', () => {
     ['detach-subscription.sql.hbs', { subscription: 'Sub One' }, 'ALTER SUBSCRIPTION "Sub One" DISABLE;\nALTER SUBSCRIPTION "Sub One" SET (slot_name = NONE);\nDROP SUBSCRIPTION "Sub One";'],
     ['drop-publication.sql.hbs', { publication: 'My "Pub"' }, 'DROP PUBLICATION IF EXISTS "My ""Pub""";'],
     ['drop-slot.sql.hbs', { slot: 'slot_1' }, "SELECT pg_drop_replication_slot(slot_name)\n  FROM pg_replication_slots\n WHERE slot_name = 'slot_1';"],
-    ['freeze-writes.sql.hbs', { database: 'App' }, "ALTER DATABASE \"App\" SET default_transaction_read_only = on;\nSELECT pid, pg_terminate_backend(pid)\n  FROM pg_stat_activity\n WHERE datname = 'App'\n   AND backend_type = 'client backend'\n   AND pid <> pg_backend_pid();"],
+    ['freeze-writes.sql.hbs', { database: 'App', own_pids: [] }, "ALTER DATABASE \"App\" SET default_transaction_read_only = on;\nSELECT pid, pg_terminate_backend(pid)\n  FROM pg_stat_activity\n WHERE datname = 'App'\n   AND backend_type = 'client backend'\n   AND pid <> ALL (ARRAY[pg_backend_pid()]);"],
+    ['freeze-writes.sql.hbs', { database: 'App', own_pids: [17, 18] }, "ALTER DATABASE \"App\" SET default_transaction_read_only = on;\nSELECT pid, pg_terminate_backend(pid)\n  FROM pg_stat_activity\n WHERE datname = 'App'\n   AND backend_type = 'client backend'\n   AND pid <> ALL (ARRAY[pg_backend_pid(), 17, 18]);"],
     ['unfreeze-writes.sql.hbs', { database: 'app' }, 'ALTER DATABASE app RESET default_transaction_read_only;'],
+    ['close-database.sql.hbs', { database: 'App' }, 'ALTER DATABASE "App" WITH ALLOW_CONNECTIONS false;'],
+    ['open-database.sql.hbs', { database: 'App' }, 'ALTER DATABASE "App" WITH ALLOW_CONNECTIONS true;'],
+    ['prepared-transactions.sql.hbs', {}, 'SELECT gid, owner, prepared::text AS prepared_at\n  FROM pg_prepared_xacts\n WHERE database = current_database()\n ORDER BY prepared;'],
+    [
+      'fence-intruders.sql.hbs',
+      { own_pids: [4242, 4243] },
+      "SELECT pid, usename, application_name, client_addr::text AS client_addr, backend_type, backend_xid::text AS backend_xid\n  FROM pg_stat_activity\n WHERE datname = current_database()\n   AND pid <> ALL (ARRAY[pg_backend_pid(), 4242, 4243])\n   AND (backend_type = 'client backend'\n        OR (backend_xid IS NOT NULL AND backend_type NOT IN ('walsender', 'autovacuum worker')));",
+    ],
     ['frozen-position.sql.hbs', {}, "BEGIN;\nSET LOCAL synchronous_commit = on;\nSELECT pg_logical_emit_message(true, 'pgedge-migrate', 'writes frozen')::text AS frozen_lsn;\nCOMMIT;"],
     ['set-apply-sync.sql.hbs', { subscription: 'Sub', value: 'on' }, 'ALTER SUBSCRIPTION "Sub" SET (synchronous_commit = \'on\');'],
     ['set-sequence.sql.hbs', { sequence: 'public."Order_id_seq"', value: 1042, is_called: true }, `SELECT setval('public."Order_id_seq"'::regclass, 1042, true);`],
@@ -290,6 +299,17 @@ describe('the runbook', () => {
     expect(md).toContain('**Check:**');
     // every fence is closed
     expect(md.match(/^```/gm)!.length % 2).toBe(0);
+  });
+
+  it('shows the freeze as a wall: the database closed, prepared transactions looked for, the fence before the switch, opened again at the end', () => {
+    const freeze = md.slice(md.indexOf('Freeze writes on the source'), md.indexOf('Wait until every node has applied the frozen position'));
+    expect(freeze).toContain("SQL on another database of the source's server");
+    expect(freeze).toContain('```sql\nALTER DATABASE app WITH ALLOW_CONNECTIONS false;\n```');
+    expect(freeze).toContain('FROM pg_prepared_xacts');
+    const sw = md.slice(md.indexOf('Switch the application to the nodes'));
+    expect(sw).toContain('AND pid <> ALL (ARRAY[pg_backend_pid()])');
+    expect(md).toContain('Open the source database to connections again (it stays read-only)');
+    expect(md).toContain('```sql\nALTER DATABASE app WITH ALLOW_CONNECTIONS true;\n```');
   });
 
   it('says how to roll back from each phase', () => {

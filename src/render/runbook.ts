@@ -16,6 +16,14 @@ const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
     title: 'Part 2: cutover (`migrate cutover`)',
     intro: 'Stops writes on the source for as short a time as possible, waits until every node has applied them, makes the sequences safe, checks, switches the application, and removes the replication objects.',
   },
+  rollback: {
+    title: 'Part 3a: rollback (`migrate rollback`), with cutover.fallback',
+    intro: 'Switches writes back to the source: freezes writes on every node, waits until the source has applied them through the fallback stream, sets the source\'s sequences past the nodes\', checks, switches the application, makes the source writable and drops the fallback stream. The nodes stay frozen.',
+  },
+  finalize: {
+    title: 'Part 3b: finalize (`migrate finalize`), with cutover.fallback',
+    intro: 'The point of no return: drops the fallback stream on both sides. The source stays read-only; rollback is no longer possible.',
+  },
 };
 
 /** Mermaid node ids, readable and distinct: nodes n-1 and n_1 would otherwise both give restore_n_1. */

@@ -7,6 +7,7 @@ import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/tear
 import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
+import { dropFallbackStream } from '../pg/fallback-teardown.js';
 
 /**
  * `migrate abort PLAN`: removes everything the migration created, so that the
@@ -30,6 +31,11 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
   };
   try {
     const journal = existsSync(Journal.file(state)) ? Journal.open(state, plan.name) : undefined;
+    const fallback = journal?.facts.fallback;
+    if (fallback && journal?.facts.switched_at && !fallback.dropped_at) {
+      err(`abort refused: writes were switched to the nodes at ${journal.facts.switched_at} and stream back to the source through the fallback stream. Choose: \`migrate rollback ${file}\` switches writes back to the source (exact, the nodes stay frozen); \`migrate finalize ${file}\` stays on the nodes and drops the fallback stream (no way back after it). Nothing was changed.\n`);
+      return 1;
+    }
     if (journal?.facts.freeze && journal.facts.switched_at) {
       // A cutover stopped between its switch and its end leaves the database closed to connections too.
       await attempt(`the closing of the source database ${journal.facts.freeze.database} to new connections`, async () => Boolean(await reopenAfterSwitch(loaded, journal)));
@@ -38,6 +44,11 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
       const db = journal.facts.freeze.database;
       await attempt(`write freeze on the source database ${db}`, async () => void (await unfreezeSource(loaded, journal, redactor, state)));
     }
+    await attempt('the fallback stream', async () => {
+      const gone = await dropFallbackStream(plan);
+      removed.push(...gone);
+      return false;
+    });
     for (const r of plan.replication) {
       const node = plan.nodes.find((n) => n.name === r.node)!;
       await attempt(`subscription ${r.subscription} on ${r.node}`, () => withClient(node.dsn, `node ${r.node}`, (c) => detachAndDropSubscription(c, r.subscription)));

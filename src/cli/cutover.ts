@@ -2,6 +2,7 @@ import { loadPlan } from '../plan/load.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
 import { unfreezeSource, restoreApplySync, reopenAfterSwitch } from '../tasks/unfreeze.js';
+import { dropFallbackStream } from '../pg/fallback-teardown.js';
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
 export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -48,6 +49,13 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
         unfrozenAt = new Date().toISOString();
       } catch (e) {
         warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or, from another database of the server (psql -d postgres), ALTER DATABASE ... WITH ALLOW_CONNECTIONS true and ALTER DATABASE ... RESET default_transaction_read_only.`);
+      }
+      // A fallback slot left on the node would hold its WAL until the next cutover.
+      if (journal.facts.fallback) {
+        await dropFallbackStream(loaded.plan).then(() => {
+          delete journal.facts.fallback;
+          journal.save();
+        }, (e) => warn(`!! the fallback stream could not be removed: ${redactor.redact((e as Error).message)}. Run \`migrate abort ${file}\`.`));
       }
     },
     after: async ({ journal, report, records }) => {

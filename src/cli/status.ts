@@ -3,6 +3,7 @@ import { loadPlan, stateDir } from '../plan/load.js';
 import { Journal } from '../engine/journal.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
 import { readSlots, readSubscription, formatBytes, type SlotState, type SubscriptionState } from '../pg/replication-state.js';
+import { fallbackStatus } from './status-fallback.js';
 
 interface NodeStatus {
   node: string;
@@ -50,9 +51,10 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
       return row;
     }),
   );
+  const fallback = await fallbackStatus(loaded, facts, file);
   const healthy = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, writes_frozen_since: frozen?.frozen_at ?? null, nodes, fallback: fallback.status, notes: fallback.notes }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}${sourceError ? `: source unreachable: ${sourceError}` : ''}\n\n`);
@@ -76,5 +78,6 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   for (const r of rows) out(line(r));
   out(`\n${healthy ? 'Every node is streaming.' : 'Not every node is streaming (see above).'}\n`);
   if (frozenNote) out(`\n${frozenNote}\n`);
+  for (const note of fallback.notes) out(`\n${note}\n`);
   return healthy ? 0 : 1;
 }

@@ -19,14 +19,14 @@ afterAll(async () => {
   await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
 });
 
-const FALLBACK = 'cutover:\n  vacuum: false\n  fallback:\n    enabled: true\n';
+const FALLBACK = 'cutover:\n  vacuum: false\n  fallback:\n    enabled: true\n    warn_after_hours: 0\n';
 
-async function migrated(name: string): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
+async function migrated(name: string, extra = FALLBACK): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
   const db = name.replace(/-/g, '_');
   await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
   await source.exec(SAMPLE_SCHEMA, db);
   const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra: FALLBACK });
+  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra });
   const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 200 });
   try {
     expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
@@ -99,6 +99,14 @@ describe('cutover with fallback, then migrate rollback', () => {
     await n1.exec("INSERT INTO shop.customers (email) VALUES ('after-switch@example.com'); UPDATE shop.customers SET email = 'changed@example.com' WHERE id = 1; DELETE FROM shop.order_items WHERE order_id IN (SELECT id FROM shop.orders ORDER BY id LIMIT 5); DELETE FROM shop.orders WHERE id IN (SELECT id FROM shop.orders ORDER BY id LIMIT 5);", db);
     await waitUntil('the insert on n1 to reach the source', async () => (await source.query("SELECT 1 FROM shop.customers WHERE email = 'after-switch@example.com'", [], db)).length === 1);
 
+    // status shows the reverse stream, and warns loudly once its slot has held WAL past warn_after_hours (0 here).
+    const st = await runCli(['status', file], { cwd: dir, env });
+    expect(st.stdout).toMatch(/Fallback stream n1 -> source: subscription rb_load_fallback_sub streaming \(pid \d+\), lag .*, slot rb_load_fallback_slot holds .* on n1/);
+    expect(st.stdout).toMatch(/!! The fallback slot rb_load_fallback_slot has held WAL on n1 for .*`migrate rollback .*`migrate finalize/);
+    const stJson = JSON.parse((await runCli(['status', file, '--json'], { cwd: dir, env })).stdout);
+    expect(stJson.fallback.worker_pid).toBeGreaterThan(0);
+    expect(typeof stJson.fallback.slot_wal_held_bytes).toBe('number');
+
     const load = startWriteLoad(n1, { db, script: SAMPLE_LOAD, clients: 2, rate: 200 });
     let r;
     try {
@@ -137,5 +145,34 @@ describe('cutover with fallback, then migrate rollback', () => {
     expect(await reportProblems(report)).toBeNull();
     expect(typeof report.rollback.write_downtime_ms).toBe('number');
     expect(report.rollback.nodes_left).toContain('frozen');
+  });
+});
+
+describe('migrate finalize', () => {
+  it('leaves nothing of the fallback stream on either side, keeps the source read-only, and rollback then refuses', async () => {
+    const { db, dir, file, env } = await migrated('rb-final', 'cutover:\n  vacuum: false\n  fallback:\n    enabled: true\n');
+    await n1.exec("INSERT INTO shop.customers (email) VALUES ('kept-on-nodes@example.com')", db);
+    // After the switch, abort explains the choice instead of tearing anything down.
+    const ab = await runCli(['abort', file], { cwd: dir, env });
+    expect(ab.code).toBe(1);
+    expect(ab.stderr).toMatch(/migrate rollback .*migrate finalize .*Nothing was changed/s);
+    expect(await fallbackLeft(db, 'rb_final')).not.toEqual([]);
+
+    const st = await runCli(['status', file], { cwd: dir, env });
+    expect(st.stdout).not.toContain('!! The fallback slot');
+
+    const r = await runCli(['finalize', file], { cwd: dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('no longer possible');
+    expect(await fallbackLeft(db, 'rb_final')).toEqual([]);
+    expect(await writable(source, db)).toBe(false);
+    expect(await writable(n1, db)).toBe(true);
+
+    const rb = await runCli(['rollback', file], { cwd: dir, env });
+    expect(rb.code).toBe(1);
+    expect(rb.stderr).toMatch(/rollback refused: the migration was finalized/);
+    expect(await writable(n1, db)).toBe(true); // nothing was frozen
+    expect((await runCli(['status', file], { cwd: dir, env })).stdout).toContain('Finalized at');
+    expect(await reportProblems(lastReport(dir, 'rb-final', 'finalize'))).toBeNull();
   });
 });

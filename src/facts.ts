@@ -33,6 +33,8 @@ export interface Facts {
   switched_at?: string;
   /** The reverse stream of cutover.fallback, from its slot's creation on (dropped_at: gone, by rollback or finalize). */
   fallback?: { node: string; slot: string; publication: string; subscription: string; consistent_point: string; created_at: string; enabled_at?: string; dropped_at?: string };
+  /** The tables the fallback publication publishes: the forward publication's, read on the source. */
+  fallback_tables?: { schema: string; name: string }[];
   /** Present while rollback holds writes frozen on the nodes: each node's default_transaction_read_only before it. */
   rollback_freeze?: { frozen_at: string; read_only_before: Record<string, string | null> };
   /** The fallback node's position after the nodes' freeze, which the source must apply. */

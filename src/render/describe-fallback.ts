@@ -23,7 +23,7 @@ export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): Task
     case 'create-fallback-slot':
       return {
         steps: [
-          { type: 'sql', on: node, sql: renderSql('create-fallback-publication.sql.hbs', { publication: f.publication, publish: plan.publish }), note: 'The same tables as the forward publications. On a multi-master target this node also publishes the rows the other nodes send it (pgoutput on 15 sends changes whatever their origin).' },
+          { type: 'sql', on: node, sql: renderSql('create-fallback-publication.sql.hbs', { publication: f.publication, publish: plan.publish, found: facts.fallback_tables ?? null }), note: 'The tables the forward publication publishes, as listed on the source (FOR ALL TABLES on the node would take in tables the source lacks, pglogical\'s or Spock\'s own among them, and CREATE SUBSCRIPTION on the source would refuse). On a multi-master target this node also publishes the rows the other nodes send it (pgoutput on 15 sends changes whatever their origin).' },
           { type: 'sql', on: node, sql: renderSql('create-fallback-slot.sql.hbs', { slot: f.slot }), note: 'After the drain, before the switch: the node holds exactly the frozen source and no application write yet. Note consistent_point.' },
         ],
         check: { text: 'The slot exists and holds WAL from here on, until rollback or finalize drops it.', on: node, sql: `SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};` },

@@ -2,6 +2,7 @@ import type { TaskRunner } from './context.js';
 import { runSqlStep } from './sql.js';
 import { fallbackOf } from '../plan/fallback.js';
 import { OperationError } from '../errors.js';
+import { publishedTables } from '../pg/row-counts.js';
 
 /**
  * Runs after the drain and before the switch, while the node holds exactly
@@ -12,6 +13,10 @@ import { OperationError } from '../errors.js';
  */
 export const createFallbackSlot: TaskRunner = async (ctx) => {
   const f = fallbackOf(ctx.plan)!;
+  const forward = ctx.plan.replication.find((r) => r.node === f.node) ?? ctx.plan.replication[0];
+  const tables = await publishedTables(await ctx.db('source'), forward.publication);
+  if (!tables.length) throw new OperationError(`the forward publication ${forward.publication} publishes no table on the source`);
+  ctx.record({ fallback_tables: tables });
   const node = await ctx.db(f.node);
   const [publication, slot] = ctx.describe().steps;
   await node.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [f.slot]);

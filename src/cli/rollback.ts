@@ -60,7 +60,7 @@ export async function rollbackCommand(file: string, opts: { stateDir?: string },
         warn(`!! the nodes could NOT be unfrozen: ${(e as Error).message}. On each node: ALTER DATABASE ... RESET default_transaction_read_only.`);
       }
     },
-    after: async ({ journal, report }) => {
+    after: async ({ journal, report, records }) => {
       const f = journal.facts;
       const start = f.rollback_freeze?.frozen_at ?? null;
       const end = f.source_unfrozen_at ?? null;
@@ -69,6 +69,7 @@ export async function rollbackCommand(file: string, opts: { stateDir?: string },
         freeze_started_at: start,
         freeze_ended_at: end,
         rollback_lsn: f.rollback_lsn ?? null,
+        steps: Object.fromEntries(records.filter((r) => r.duration_ms !== undefined).map((r) => [r.id, r.duration_ms!])),
         nodes_left: f.rolled_back_at ? 'frozen (read-only): writes go to the source' : unfrozeNodes ? 'writable again (rollback called off)' : f.rollback_freeze ? 'FROZEN (read-only)' : 'unchanged',
       };
       if (report.status === 'succeeded' && report.outcome === 'completed') {

@@ -92,6 +92,12 @@ export interface RunReport {
      * What the nodes were left as.
      */
     nodes_left: string;
+    /**
+     * Duration of each step that ran, in ms, by task id.
+     */
+    steps?: {
+      [k: string]: number | undefined;
+    };
   };
 }
 export interface TaskRecord {

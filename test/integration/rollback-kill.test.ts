@@ -61,3 +61,31 @@ describe('a rollback killed after the nodes\' freeze', () => {
     expect(third.stdout).toContain('Nothing to do');
   });
 });
+
+describe('the fallback stream on failure paths', () => {
+  it('a cutover called off before its switch removes its fallback stream; a rollback failing at its switch_hook unfreezes the nodes', async () => {
+    const db = 'rb_fail';
+    await Promise.all([source, n1].map((c) => c.createDatabase(db)));
+    await source.exec(SAMPLE_SCHEMA, db);
+    const dir = tempDir('rb-fail');
+    const extra = 'cutover:\n  vacuum: false\n  fallback:\n    enabled: true\nrollback:\n  switch_hook:\n    run: exit 3\nhooks:\n  - before: switch\n    run: test -e called-off || { touch called-off; exit 1; }\n';
+    const { file, env } = writePlan(dir, { name: 'rb-fail', source, nodes: [n1], db, extra });
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    const off = await runCli(['cutover', file], { cwd: dir, env });
+    expect(off.code).toBe(1);
+    expect(await writable(source, db)).toBe(true);
+    expect(await n1.query("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'rb_fail_fallback%'")).toEqual([]);
+    expect(await n1.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
+    expect(await source.query("SELECT subname FROM pg_subscription WHERE subname LIKE 'rb_fail_fallback%'", [], db)).toEqual([]);
+
+    const co = await runCli(['cutover', file], { cwd: dir, env });
+    expect(co.code, co.stdout + co.stderr).toBe(0);
+    await n1.exec("INSERT INTO shop.customers (email) VALUES ('before-failed-rollback@example.com')", db);
+    const rb = await runCli(['rollback', file], { cwd: dir, env });
+    expect(rb.code).toBe(1);
+    expect(rb.stderr).toContain('The nodes take writes again and the fallback stream keeps running');
+    expect(await writable(n1, db)).toBe(true);
+    expect(await writable(source, db)).toBe(false);
+    expect((await source.query("SELECT subenabled FROM pg_subscription WHERE subname = 'rb_fail_fallback_sub'", [], db))[0]).toEqual({ subenabled: true });
+  });
+});

@@ -120,6 +120,7 @@ describe('cutover with fallback, then migrate rollback', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Writes were frozen for \d+ ms/);
     expect(r.stdout).toContain('The nodes stay frozen');
+    expect(r.stderr).toContain('n2 is a plain node: writes made on it did not reach the source');
 
     const tables = await userTables(source, db);
     expect((await compareClusters([source, n1], db, tables)).filter((t) => !t.equal)).toEqual([]);

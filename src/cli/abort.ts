@@ -8,6 +8,7 @@ import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { dropFallbackStream } from '../pg/fallback-teardown.js';
+import { unfreezeNodes } from './rollback.js';
 
 /**
  * `migrate abort PLAN`: removes everything the migration created, so that the
@@ -57,6 +58,11 @@ export async function abortCommand(file: string, opts: { stateDir?: string; drop
       for (const r of plan.replication) await attempt(`slot ${r.slot} on the source`, () => dropSlot(source, r.slot));
       for (const r of plan.replication) await attempt(`publication ${r.publication} on the source`, () => dropPublication(source, r.publication));
     }).catch((e) => failures.push(redactor.redact(`the source: ${pgErrorText(e)}`)));
+    if (journal?.facts.rollback_freeze && journal.facts.rolled_back_at) {
+      // Rolled back: the nodes are frozen and stale. Emptying them needs them writable; otherwise they stay frozen.
+      if (opts.dropData) await attempt('the write freeze on the nodes (rolled back; they are emptied next)', () => unfreezeNodes(loaded, journal));
+      else err(`the nodes stay frozen (read-only): writes were rolled back to the source at ${journal.facts.rolled_back_at}. \`migrate abort ${file} --drop-data\` empties them for a new migration.\n`);
+    }
     if (opts.dropData) {
       const dump = planDumpDir(loaded, state);
       for (const n of plan.nodes) {

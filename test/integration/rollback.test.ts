@@ -142,6 +142,12 @@ describe('cutover with fallback, then migrate rollback', () => {
     expect(await writable(n1, db)).toBe(false);
     expect(await fallbackLeft(db, 'rb_load')).toEqual([]);
 
+    // Rolled back, the nodes are stale: abort --drop-data empties them (unfreezing them to do so) for a new migration.
+    const ab = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
+    expect(ab.code, ab.stdout + ab.stderr).toBe(0);
+    expect(await n1.query("SELECT tablename FROM pg_tables WHERE schemaname = 'shop'", [], db)).toEqual([]);
+    expect(await writable(source, db)).toBe(true);
+
     const report = lastReport(dir, 'rb-load', 'rollback');
     expect(await reportProblems(report)).toBeNull();
     expect(typeof report.rollback.write_downtime_ms).toBe('number');

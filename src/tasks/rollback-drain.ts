@@ -14,10 +14,10 @@ async function marker(client: pg.Client): Promise<string> {
   return lsn;
 }
 
-/** Until every logical slot of the database on `client` has confirmed `lsn` (on a multi-master node: its peers' slots). */
+/** Until every slot named, or every active logical slot of the database on `client` (on a multi-master node: its peers' streams; an inactive one would never move), has confirmed `lsn`. */
 async function waitForSlots(ctx: Parameters<TaskRunner>[0], client: pg.Client, lsn: string, only: string[] | null, what: string): Promise<void> {
   const deadline = Date.now() + rollbackTimeoutSeconds(ctx.plan) * 1000;
-  const names = only ?? (await client.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE database = current_database() AND slot_type = 'logical' AND NOT temporary")).rows.map((r) => r.slot_name);
+  const names = only ?? (await client.query<{ slot_name: string }>("SELECT slot_name FROM pg_replication_slots WHERE database = current_database() AND slot_type = 'logical' AND NOT temporary AND active")).rows.map((r) => r.slot_name);
   while (names.length) {
     const states = await readSlots(client, names, lsn);
     if (states.length === names.length && states.every((s) => s.lag_bytes === 0)) return;

@@ -142,7 +142,10 @@ describe('cutover with fallback, then migrate rollback', () => {
     expect(await writable(n1, db)).toBe(false);
     expect(await fallbackLeft(db, 'rb_load')).toEqual([]);
 
-    // Rolled back, the nodes are stale: abort --drop-data empties them (unfreezing them to do so) for a new migration.
+    // Rolled back, the nodes are stale: apply says so, and abort --drop-data empties them (unfreezing them to do so) for a new migration.
+    const again = await runCli(['apply', file], { cwd: dir, env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/rolled back to the source .*stale data.*--drop-data/s);
     const ab = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
     expect(ab.code, ab.stdout + ab.stderr).toBe(0);
     expect(await n1.query("SELECT tablename FROM pg_tables WHERE schemaname = 'shop'", [], db)).toEqual([]);

@@ -3,6 +3,7 @@ import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
 import { unfreezeSource, restoreApplySync, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { dropFallbackStream } from '../pg/fallback-teardown.js';
+import { fallbackOf } from '../plan/fallback.js';
 
 /** `migrate cutover PLAN`: freeze, drain, sequences, check, switch, clean up. Returns the exit code. */
 export async function cutoverCommand(file: string, opts: { stateDir?: string }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -37,11 +38,21 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
         return;
       }
       await restoreApplySync(loaded, journal).catch((e) => warn(`could not set the subscriptions' synchronous_commit back: ${redactor.redact((e as Error).message)}`));
+      // A fallback slot left on the node would hold its WAL until the next cutover (which makes it anew).
+      // Once the source is open again: its subscription is dropped from a new session.
+      const dropFallback = async () => {
+        if (!fallbackOf(loaded.plan)) return;
+        await dropFallbackStream(loaded.plan).then(() => {
+          delete journal.facts.fallback;
+          journal.save();
+        }, (e) => warn(`!! the fallback stream could not be removed: ${redactor.redact((e as Error).message)}. Run \`migrate abort ${file}\`.`));
+      };
       downtimeSince = journal.facts.downtime_since;
       attempts = journal.facts.freeze_attempts;
       if (!journal.facts.freeze) {
         // Nothing frozen now (a restart's unfreeze, or a failure before the freeze): the downtime, if any, is over.
         await unfreezeSource(loaded, journal, redactor, '', 'called-off');
+        await dropFallback();
         return;
       }
       try {
@@ -50,13 +61,7 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string }, 
       } catch (e) {
         warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\` or, from another database of the server (psql -d postgres), ALTER DATABASE ... WITH ALLOW_CONNECTIONS true and ALTER DATABASE ... RESET default_transaction_read_only.`);
       }
-      // A fallback slot left on the node would hold its WAL until the next cutover.
-      if (journal.facts.fallback) {
-        await dropFallbackStream(loaded.plan).then(() => {
-          delete journal.facts.fallback;
-          journal.save();
-        }, (e) => warn(`!! the fallback stream could not be removed: ${redactor.redact((e as Error).message)}. Run \`migrate abort ${file}\`.`));
-      }
+      await dropFallback();
     },
     after: async ({ journal, report, records }) => {
       const f = journal.facts;

@@ -6,7 +6,7 @@ import type { DescribeContext, TaskDescription, Step } from './describe.js';
 import { sourceDatabase } from './describe.js';
 import { renderSql } from './templates.js';
 import { quoteLiteral } from './quote.js';
-import { redactConninfo } from '../plan/conninfo.js';
+import { redactConninfo, parseConninfo } from '../plan/conninfo.js';
 import { hookCommand } from './commands.js';
 
 function factOr(value: string | undefined, what: string): string {
@@ -48,7 +48,7 @@ export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): Task
       return { steps: [{ type: 'wait', text: 'The fallback subscription is enabled and its apply worker runs.', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` }] };
     case 'freeze-nodes':
       return {
-        steps: plan.nodes.map((n) => ({ type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database: '<node database>', own_pids: [] }), note: `On ${n.name}: new sessions are read-only; every other client session is ended (replication and pglogical/Spock workers are not).` }) as Step),
+        steps: plan.nodes.map((n) => ({ type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database: parseConninfo(n.dsn).dbname ?? '<node database>', own_pids: [] }), note: `On ${n.name}: new sessions are read-only; every other client session is ended (replication and pglogical/Spock workers are not).` }) as Step),
         check: { text: 'No other client session remains on any node.', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" },
       };
     case 'rollback-drain': {

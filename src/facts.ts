@@ -36,5 +36,19 @@ export interface Facts {
   sequences?: Record<string, SequenceAction[]>;
   /** When the application was switched to the nodes: the cutover's point of no return. */
   switched_at?: string;
+  /** The reverse stream of cutover.fallback, from its slot's creation on (dropped_at: gone, by rollback or finalize). */
+  fallback?: { node: string; slot: string; publication: string; subscription: string; consistent_point: string; created_at: string; enabled_at?: string; dropped_at?: string };
+  /** The tables the fallback publication publishes: the forward publication's, read on the source. */
+  fallback_tables?: { schema: string; name: string }[];
+  /** Present while rollback holds writes frozen on the nodes: each node's default_transaction_read_only before it. */
+  rollback_freeze?: { frozen_at: string; read_only_before: Record<string, string | null> };
+  /** The fallback node's position after the nodes' freeze, which the source must apply. */
+  rollback_lsn?: string;
+  /** rollback.switch_hook ran: writes go back to the source (rollback's point of no return). */
+  rolled_back_at?: string;
+  /** The source was made writable again by rollback. */
+  source_unfrozen_at?: string;
+  /** migrate finalize dropped the reverse stream: no way back any more. */
+  finalized_at?: string;
   [key: string]: unknown;
 }

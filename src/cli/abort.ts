@@ -8,6 +8,8 @@ import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { unfreezeWrites } from '../pg/write-freeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
+import { dropFallbackStream } from '../pg/fallback-teardown.js';
+import { unfreezeNodes } from './rollback.js';
 import { JournalUnreadableError } from '../errors.js';
 import { readRunIdentity, forgetRunIdentity, describeRun, type RunIdentity } from '../engine/run-identity.js';
 import { releaseDumpDirectory } from '../engine/dump-claim.js';
@@ -106,7 +108,14 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
   const live = await readLiveState(plan, me, state);
   // Without a journal, the publications' marks say whether a switch was started (src/tasks/switch.ts).
   const markedSwitch = live.source.publications.map((p) => (p.owner.kind === 'ours' ? p.owner.mark.switch_started_at : undefined)).find(Boolean);
-  const switchedAt = journal?.facts.switched_at ?? journal?.data.completed.cutover ?? (unreadable ? markedSwitch : undefined);
+  // A rollback switched writes back to the source: the nodes are stale copies again, not the live database.
+  const rolledBack = journal?.facts.rolled_back_at;
+  const switchedAt = rolledBack ? undefined : (journal?.facts.switched_at ?? journal?.data.completed.cutover ?? (unreadable ? markedSwitch : undefined));
+  const fallback = journal?.facts.fallback;
+  if (fallback && switchedAt && !fallback.dropped_at) {
+    err(`abort refused: writes were switched to the nodes at ${switchedAt} and stream back to the source through the fallback stream. Choose: \`migrate rollback ${loaded.file}\` switches writes back to the source (exact, the nodes stay frozen); \`migrate finalize ${loaded.file}\` stays on the nodes and drops the fallback stream (no way back after it). Nothing was changed.\n`);
+    return 1;
+  }
   const frozenText = (l: LiveState) =>
     redactor.redact(describeFrozenSource({ database: l.source.database ?? '?', closed: l.source.closed, switchedAt, frozenAt: journal?.facts.freeze?.frozen_at, otherRun: otherRunOf(l) }, loaded.file));
 
@@ -126,7 +135,9 @@ async function abortUnderLock(loaded: LoadedPlan, state: string, opts: AbortOpti
     }
   }
   const keep = new Set([...foreign.map((f) => f.what), ...slotsOf(loaded, live, foreign)]);
-  const { removed, failures } = await removeEverything(loaded, state, live, { journal, unreadable, switchedAt, dropData: opts.dropData, redactor, keep });
+  const notes: string[] = [];
+  const { removed, failures } = await removeEverything(loaded, state, live, { journal, unreadable, switchedAt, dropData: opts.dropData, redactor, keep, notes });
+  for (const n of notes) err(`${n}\n`);
   const after = await readLiveState(plan, me, state);
   const clean = failures.length === 0 && !switchedAt && nothingLeft(after);
   if (clean) removed.push(...forgetState(loaded, state, me, journal, unreadable, err));
@@ -143,6 +154,8 @@ interface RemoveContext {
   redactor: Redactor;
   /** Objects of another run: not touched. */
   keep: Set<string>;
+  /** What the operator must know about what was left as it is. */
+  notes: string[];
 }
 
 async function removeEverything(loaded: LoadedPlan, state: string, live: LiveState, ctx: RemoveContext): Promise<{ removed: string[]; failures: string[] }> {
@@ -174,6 +187,15 @@ async function removeEverything(loaded: LoadedPlan, state: string, live: LiveSta
     await attempt(`write freeze on the source database ${db} (undone from the live catalogs: this run's publications are there and none says writes were switched)`, () =>
       withClient(plan.source.dsn, 'the source', (c) => unfreezeWrites(c, { database: db, read_only_before: null })),
     );
+  }
+  await attempt('the fallback stream', async () => {
+    removed.push(...(await dropFallbackStream(plan)));
+    return false;
+  });
+  if (journal?.facts.rollback_freeze && journal.facts.rolled_back_at) {
+    // Rolled back: the nodes are frozen and stale. Emptying them needs them writable; otherwise they stay frozen.
+    if (ctx.dropData) await attempt('the write freeze on the nodes (rolled back; they are emptied next)', () => unfreezeNodes(loaded, journal));
+    else ctx.notes.push(`the nodes stay frozen (read-only): writes were rolled back to the source at ${journal.facts.rolled_back_at}. \`migrate abort ${loaded.file} --drop-data\` empties them for a new migration.`);
   }
   for (const r of plan.replication) {
     const node = plan.nodes.find((n) => n.name === r.node)!;

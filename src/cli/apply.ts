@@ -34,6 +34,7 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
     err,
     before: async ({ journal, redactor }) => {
       journalRef = journal;
+      if (journal.facts.rolled_back_at) throw new OperationError(`this migration was rolled back to the source at ${journal.facts.rolled_back_at}: the nodes hold its stale data and stay frozen; nothing was changed`, `Run \`migrate abort ${file} --drop-data\` (it empties the nodes and removes the journal), then \`migrate apply ${file}\` again.`);
       // A fresh apply is preceded by the preflight; a resumed one is not: what
       // it would flag (the plan's own slots, restored tables) is its own work.
       if (Object.keys(journal.data.tasks).length) return ensureApplyCanRun(loaded, journal, planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));

@@ -10,6 +10,8 @@ import { readRunIdentity } from '../engine/run-identity.js';
 import { unfreezeByHand } from '../render/frozen-source.js';
 import { parseConninfo } from '../plan/conninfo.js';
 import type { ResolvedPlan } from '../plan/plan.js';
+import { dropFallbackStream } from '../pg/fallback-teardown.js';
+import { fallbackOf } from '../plan/fallback.js';
 
 /** What the cutover is about to do, for the operator to confirm. */
 function cutoverActions(plan: ResolvedPlan): string[] {
@@ -65,11 +67,21 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
         return;
       }
       await restoreApplySync(loaded, journal).catch((e) => warn(`could not set the subscriptions' synchronous_commit back: ${redactor.redact((e as Error).message)}`));
+      // A fallback slot left on the node would hold its WAL until the next cutover (which makes it anew).
+      // Once the source is open again: its subscription is dropped from a new session.
+      const dropFallback = async () => {
+        if (!fallbackOf(loaded.plan)) return;
+        await dropFallbackStream(loaded.plan).then(() => {
+          delete journal.facts.fallback;
+          journal.save();
+        }, (e) => warn(`!! the fallback stream could not be removed: ${redactor.redact((e as Error).message)}. Run \`migrate abort ${file}\`.`));
+      };
       downtimeSince = journal.facts.downtime_since;
       attempts = journal.facts.freeze_attempts;
       if (!journal.facts.freeze) {
         // Nothing frozen now (a restart's unfreeze, or a failure before the freeze): the downtime, if any, is over.
         await unfreezeSource(loaded, journal, redactor, '', 'called-off');
+        await dropFallback();
         return;
       }
       try {
@@ -79,6 +91,7 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
         const db = journal.facts.freeze?.database ?? journal.facts.source_database ?? '<database>';
         warn(`!! the source could NOT be unfrozen: ${(e as Error).message}. Run \`migrate abort ${file}\`, or by hand, in psql connected to another database of the source's server (psql -d postgres: the frozen database may take no connection): ${unfreezeByHand(db)}`);
       }
+      await dropFallback();
     },
     after: async ({ journal, report, records }) => {
       const f = journal.facts;

@@ -139,6 +139,24 @@ program
   });
 
 program
+  .command('rollback')
+  .description('after a cutover with cutover.fallback: freeze writes on the nodes, wait until the source has them, set its sequences, check, switch back, make the source writable; reports the write downtime')
+  .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./rollback.js')).rollbackCommand(file, opts, out, err);
+  });
+
+program
+  .command('finalize')
+  .description('after a cutover with cutover.fallback: drop the reverse stream; rollback is no longer possible')
+  .argument('<plan>', 'plan file (YAML)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./finalize.js')).finalizeCommand(file, opts, out, err);
+  });
+
+program
   .command('abort')
   .description('remove everything the migration created (subscriptions, slots, publications, a write freeze) and its journal; safe to repeat')
   .argument('<plan>', 'plan file (YAML)')

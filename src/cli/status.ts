@@ -11,6 +11,7 @@ import { readRunIdentity, describeRun } from '../engine/run-identity.js';
 import { describeFrozenSource } from '../render/frozen-source.js';
 import { JournalUnreadableError } from '../errors.js';
 import type { Facts } from '../facts.js';
+import { fallbackStatus } from './status-fallback.js';
 
 /** The journal's facts; an unreadable journal is said, not a reason to show nothing. */
 function journalFacts(dir: string, plan: string): { facts: Facts; problem?: string } {
@@ -75,10 +76,11 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const covered = coverage.every((c) => !c.gaps.length);
   const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   const spock = await readSpockStatus(plan);
+  const fallback = await fallbackStatus(loaded, facts, file);
   // A frozen source is never a healthy state to report: the application cannot write.
   const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock) && !live.frozen && !frozen;
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}) }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}), fallback: fallback.status, notes: fallback.notes }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}\n\n`);
@@ -116,5 +118,6 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   if (otherRun) out(`\nThe plan's publications belong to ${otherRun}: this state directory's journal does not describe this migration.\n`);
   if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, closed: live.closed, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at, otherRun }, file)}\n`);
   if (journalProblem) out(`\nwarning: ${journalProblem}: what is shown above is read from the databases only.\n`);
+  for (const note of fallback.notes) out(`\n${note}\n`);
   return healthy ? 0 : 1;
 }

@@ -90,7 +90,9 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
       controller.abort();
     } else {
       const frozen = journal?.facts.freeze && !journal.facts.switched_at;
-      opts.err(frozen ? `\n!! Exiting at once: writes on the source stay FROZEN. Run \`migrate cutover\` again (it unfreezes first) or \`migrate abort\`.\n` : '\nExiting at once.\n');
+      const nodesFrozen = journal?.facts.rollback_freeze && !journal.facts.source_unfrozen_at;
+      if (nodesFrozen) opts.err('\n!! Exiting at once: writes on the nodes stay FROZEN. Run `migrate rollback` again to finish it.\n');
+      else opts.err(frozen ? `\n!! Exiting at once: writes on the source stay FROZEN. Run \`migrate cutover\` again (it unfreezes first) or \`migrate abort\`.\n` : '\nExiting at once.\n');
       lock.release();
       process.exit(130);
     }

@@ -3,12 +3,16 @@
 // runs is a node here, hooks included, so the runbook and the executor cannot
 // disagree about order.
 import type { ResolvedPlan, ReplicationSet } from './plan.js';
+import { fallbackOf } from './fallback.js';
+import { fallbackCutoverTasks, rollbackTasks, finalizeTasks } from './rollback-graph.js';
 
-export type Stage = 'apply' | 'cutover';
+export type Stage = 'apply' | 'cutover' | 'rollback' | 'finalize';
 
 export const PHASES = {
   apply: ['prepare', 'snapshot', 'restore', 'subscribe', 'catch-up'],
   cutover: ['ready', 'freeze', 'drain', 'sequences', 'check', 'switch', 'cleanup'],
+  rollback: ['ready', 'freeze', 'drain', 'sequences', 'check', 'switch', 'cleanup'],
+  finalize: ['cleanup'],
 } as const;
 
 export type Phase = (typeof PHASES)[Stage][number];
@@ -40,6 +44,17 @@ export type TaskKind =
   | 'drop-publications'
   | 'vacuum'
   | 'reopen-source'
+  | 'create-fallback-slot'
+  | 'create-fallback-subscription'
+  | 'enable-fallback'
+  | 'rollback-ready'
+  | 'freeze-nodes'
+  | 'rollback-drain'
+  | 'rollback-sequences'
+  | 'rollback-check'
+  | 'rollback-switch'
+  | 'unfreeze-source'
+  | 'drop-fallback'
   | 'hook';
 
 export interface TaskSpec {
@@ -150,6 +165,7 @@ function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
   t.push({ id: 'drop-publications', kind: 'drop-publications', stage: 'cutover', phase: 'cleanup', title: 'Drop the publications on the source', deps: ['drop-slots'] });
   // The builtin freeze closes the source database to new connections until its own objects are gone from it.
   if (plan.cutover.freeze !== 'hook') t.push({ id: 'reopen', kind: 'reopen-source', stage: 'cutover', phase: 'cleanup', title: 'Open the source database to connections again (it stays read-only)', deps: ['drop-publications'] });
+  if (fallbackOf(plan)) fallbackCutoverTasks(plan, t);
   if (plan.cutover.vacuum) {
     for (const n of nodes) t.push({ id: `vacuum:${n}`, kind: 'vacuum', stage: 'cutover', phase: 'cleanup', title: `Rebuild statistics on ${n} (vacuumdb -Z)`, deps: [`drop-subscription:${n}`], node: n });
   }
@@ -168,10 +184,11 @@ export function hookTargets(plan: ResolvedPlan): Map<string, Stage> {
 }
 
 export function buildGraph(plan: ResolvedPlan, stage: Stage): TaskGraph {
-  const tasks = stage === 'apply' ? applyTasks(plan) : cutoverTasks(plan);
+  const tasks = stage === 'apply' ? applyTasks(plan) : stage === 'cutover' ? cutoverTasks(plan) : stage === 'rollback' ? rollbackTasks(plan) : finalizeTasks(plan);
   // The tasks each hook placed so far is attached to.
   const attachedTo = new Map<string, { ids: Set<string>; before: boolean }>();
-  plan.hooks.forEach((hook, index) => {
+  // Hooks attach to apply and cutover; rollback and finalize have their own switch_hook.
+  (stage === 'apply' || stage === 'cutover' ? plan.hooks : []).forEach((hook, index) => {
     const target = (hook.before ?? hook.after)!;
     // A target is a task, a phase (its tasks), or a stage, apply or cutover (all its tasks).
     const targeted = tasks.filter((t) => t.kind !== 'hook' && (t.id === target || t.phase === target || t.stage === target));

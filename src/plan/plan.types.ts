@@ -166,6 +166,7 @@ export interface Plan {
    * Commands or SQL run before or after a task or a phase.
    */
   hooks?: Hook[];
+  rollback?: Rollback;
 }
 export interface Node {
   /**
@@ -265,6 +266,23 @@ export interface Cutover {
      */
     allow_copy_on_multi_master?: boolean;
   };
+  /**
+   * A way back after the switch (migrate rollback): a reverse stream from one node to the source, set up at the switch with no copy, kept until migrate rollback or migrate finalize.
+   */
+  fallback?: {
+    /**
+     * Set up the reverse stream at the switch.
+     */
+    enabled?: boolean;
+    /**
+     * The node that publishes to the source. Default: the first node.
+     */
+    node?: string;
+    /**
+     * migrate status warns loudly once the reverse stream's slot has held WAL on the node this long (an abandoned fallback fills the node's disk).
+     */
+    warn_after_hours?: number;
+  };
 }
 /**
  * Runs to freeze writes (freeze: hook or both).
@@ -353,4 +371,32 @@ export interface Hook {
    * A failing hook is reported as a warning instead of failing the run.
    */
   continue_on_error?: boolean;
+}
+/**
+ * How migrate rollback switches writes back to the source (needs cutover.fallback.enabled).
+ */
+export interface Rollback {
+  switch_hook?: Action3;
+  /**
+   * How long the source may take to apply the nodes' frozen position before the rollback is called off and the nodes unfrozen.
+   */
+  timeout_seconds?: number;
+}
+/**
+ * Redirects the application back to the source. After it succeeds, the source is made writable.
+ */
+export interface Action3 {
+  /**
+   * Shell command, run by /bin/sh in the plan's directory.
+   */
+  run?: string;
+  /**
+   * SQL, run as one simple query.
+   */
+  sql?: string;
+  /**
+   * Where sql runs: source, nodes (each node), or a node's name. Default: source.
+   */
+  on?: string;
+  timeout_seconds?: number;
 }

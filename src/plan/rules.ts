@@ -128,6 +128,18 @@ function checkCutover(plan: ResolvedPlan, doc: PlanDocument): void {
     exactlyOne(doc, ['cutover', key], { ...a }, ['run', 'sql']);
     checkOn(doc, ['cutover', key], a, plan.nodes.map((n) => n.name));
   }
+  const fallbackNode = c.fallback?.node;
+  if (fallbackNode !== undefined && !plan.nodes.some((n) => n.name === fallbackNode)) {
+    const guess = closest(fallbackNode, plan.nodes.map((n) => n.name));
+    doc.problem(['cutover', 'fallback', 'node'], `cutover.fallback.node: "${fallbackNode}" is not a node of the plan${guess ? ` (did you mean "${guess}"?)` : ''}`);
+  }
+  const back = plan.rollback?.switch_hook;
+  if (back) {
+    exactlyOne(doc, ['rollback', 'switch_hook'], { ...back }, ['run', 'sql']);
+    checkOn(doc, ['rollback', 'switch_hook'], back, plan.nodes.map((n) => n.name));
+    if (back.sql && back.on === 'nodes') doc.problem(['rollback', 'switch_hook', 'on'], 'rollback.switch_hook.on: runs in one place: source or a node name');
+  }
+  if (plan.rollback && !c.fallback?.enabled) doc.problem(['rollback'], 'rollback: needs cutover.fallback.enabled: true (the reverse stream it rolls back through)', { severity: 'warning', key: true });
 }
 
 /** Where an action's sql runs must exist; on means nothing to a shell command. */

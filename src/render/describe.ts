@@ -13,6 +13,7 @@ import { dumpCommand, restoreCommand, vacuumCommand, hookCommand, type Command }
 import { describeStreamTask } from './describe-stream.js';
 import { databaseSettingsSql } from './database-settings.js';
 import { SPOCK_LOCAL_DDL_SETTINGS, spockLocalDdlSql } from './spock-local-ddl.js';
+import { describeFallbackTask } from './describe-fallback.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -301,6 +302,18 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       return { steps: plan.replication.map((x) => ({ type: 'sql', on: 'source', sql: renderSql('drop-publication.sql.hbs', { publication: x.publication }) }) as Step) };
     case 'vacuum':
       return { steps: [{ type: 'command', command: vacuumCommand(plan, node!) }] };
+    case 'create-fallback-slot':
+    case 'create-fallback-subscription':
+    case 'enable-fallback':
+    case 'rollback-ready':
+    case 'freeze-nodes':
+    case 'rollback-drain':
+    case 'rollback-sequences':
+    case 'rollback-check':
+    case 'rollback-switch':
+    case 'unfreeze-source':
+    case 'drop-fallback':
+      return describeFallbackTask(spec, ctx);
     case 'hook': {
       const h = plan.hooks[spec.hookIndex!];
       return { steps: [actionStep(h, ctx.reveal, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };

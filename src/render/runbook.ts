@@ -7,6 +7,7 @@ import { describeTask, sourceDatabase, type DescribeContext } from './describe.j
 import { stepBody, stepHeading, stepText } from './steps.js';
 import { renderSql, renderTemplate } from './templates.js';
 import { shellQuote } from './shell.js';
+import { fallbackOf } from '../plan/fallback.js';
 
 const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   apply: {
@@ -16,6 +17,14 @@ const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   cutover: {
     title: 'Part 2: cutover (`migrate cutover`)',
     intro: 'Stops writes on the source for as short a time as possible, waits until every node has applied them, makes the sequences safe, checks, switches the application, and removes the replication objects.',
+  },
+  rollback: {
+    title: 'Part 3a: rollback (`migrate rollback`), with cutover.fallback',
+    intro: 'Switches writes back to the source: freezes writes on every node, waits until the source has applied them through the fallback stream, sets the source\'s sequences past the nodes\', checks, switches the application, makes the source writable and drops the fallback stream. The nodes stay frozen.',
+  },
+  finalize: {
+    title: 'Part 3b: finalize (`migrate finalize`), with cutover.fallback',
+    intro: 'The point of no return: drops the fallback stream on both sides. The source stays read-only; rollback is no longer possible.',
   },
 };
 
@@ -61,7 +70,9 @@ function rollback(plan: ResolvedPlan, database: string, file: string): { phase: 
     { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${file}\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
     { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone after dropping exactly the objects of the dump from the node. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },
     { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure and puts back the subscriptions' synchronous_commit. By hand, from another database of the source's server (\`psql -d postgres\`: the frozen database takes no connection):\n\n\`\`\`sql\n${plan.cutover.freeze !== 'hook' ? `${renderSql('open-database.sql.hbs', { database })}\n` : ''}${renderSql('unfreeze-writes.sql.hbs', { database })}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}${applySyncBack}\n\nReplication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
-    { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source.' },
+    fallbackOf(plan)
+      ? { phase: 'After the switch (cutover.fallback)', text: `The fallback stream keeps the source equal to the nodes. \`migrate rollback ${file}\` (Part 3a) switches writes back to the source, exactly; \`migrate finalize ${file}\` (Part 3b) drops the stream and makes the nodes final. \`migrate abort\` refuses until one of them ran. **The fallback slot holds WAL on ${fallbackOf(plan)!.node} until rollback or finalize drops it** (\`migrate status\` shows how much).` }
+      : { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source (or set cutover.fallback before the cutover).' },
   ];
 }
 
@@ -110,7 +121,7 @@ function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
 
 export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'plan' | 'reveal'> & { file: string }): string {
   let number = 0;
-  const stages = (['apply', 'cutover'] as Stage[]).map((stage) => {
+  const stages = (['apply', 'cutover', ...(fallbackOf(plan) ? ['rollback', 'finalize'] : [])] as Stage[]).map((stage) => {
     const graph = buildGraph(plan, stage);
     const ws = waves(graph);
     const waveOf = new Map<string, TaskSpec[]>();
@@ -132,7 +143,10 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
       }),
     };
   });
-  stages[1].steps.push(removeDumpStep(++number, ctx.dumpDir, buildGraph(plan, 'cutover').tasks));
+  stages[1].steps.push(removeDumpStep(0, ctx.dumpDir, buildGraph(plan, 'cutover').tasks));
+  // Numbered in the order they stand: the dump's removal ends the cutover, before rollback and finalize.
+  number = 0;
+  for (const st of stages) for (const step of st.steps) step.number = ++number;
   const published = plan.publish.tables ? `tables ${plan.publish.tables.join(', ')}` : plan.publish.schemas ? `schemas ${plan.publish.schemas.join(', ')}` : 'all tables';
   return renderTemplate('runbook.md.hbs', {
     name: plan.name,

@@ -14,7 +14,7 @@ export interface RunReport {
   /**
    * The stage that ran.
    */
-  command: 'apply' | 'cutover';
+  command: 'apply' | 'cutover' | 'rollback' | 'finalize';
   status: 'succeeded' | 'failed';
   /**
    * completed; nothing-to-do (a rerun after success); failed; interrupted (Ctrl-C, SIGTERM).
@@ -77,6 +77,28 @@ export interface RunReport {
   }[];
   error?: string;
   next_steps?: string;
+  /**
+   * rollback: writes back to the source.
+   */
+  rollback?: {
+    /**
+     * From the nodes' freeze to the source made writable.
+     */
+    write_downtime_ms: number | null;
+    freeze_started_at: string | null;
+    freeze_ended_at: string | null;
+    rollback_lsn?: string | null;
+    /**
+     * What the nodes were left as.
+     */
+    nodes_left: string;
+    /**
+     * Duration of each step that ran, in ms, by task id.
+     */
+    steps?: {
+      [k: string]: number | undefined;
+    };
+  };
 }
 export interface TaskRecord {
   id: string;

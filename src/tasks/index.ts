@@ -25,6 +25,14 @@ import { quickCheck } from './quick-check.js';
 import { switchTraffic } from './switch.js';
 import { dropSubscription, dropSlots, dropPublications, vacuum } from './cleanup.js';
 import { reopenSource } from './reopen-source.js';
+import { createFallbackSlot } from './create-fallback-slot.js';
+import { createFallbackSubscription, enableFallback } from './create-fallback-subscription.js';
+import { freezeNodes } from './rollback-freeze.js';
+import { rollbackDrain } from './rollback-drain.js';
+import { rollbackSequences } from './rollback-sequences.js';
+import { rollbackCheck } from './rollback-check.js';
+import { rollbackReady, rollbackSwitch, unfreezeSource } from './rollback-switch.js';
+import { dropFallback } from './drop-fallback.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
@@ -54,4 +62,15 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'drop-publications': dropPublications,
   vacuum,
   'reopen-source': reopenSource,
+  'create-fallback-slot': createFallbackSlot,
+  'create-fallback-subscription': createFallbackSubscription,
+  'enable-fallback': enableFallback,
+  'rollback-ready': rollbackReady,
+  'freeze-nodes': freezeNodes,
+  'rollback-drain': rollbackDrain,
+  'rollback-sequences': rollbackSequences,
+  'rollback-check': rollbackCheck,
+  'rollback-switch': rollbackSwitch,
+  'unfreeze-source': unfreezeSource,
+  'drop-fallback': dropFallback,
 };

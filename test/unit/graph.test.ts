@@ -105,16 +105,20 @@ describe('the example plan', () => {
       'sequences:n2': ['drain'],
       'check:n1': ['drain'],
       'check:n2': ['drain'],
-      switch: ['sequences:n1', 'sequences:n2', 'check:n1', 'check:n2'],
+      // The example plan has cutover.fallback: the reverse stream between the drain and the switch.
+      'fallback-slot': ['drain'],
+      'fallback-subscription': ['fallback-slot'],
+      switch: ['sequences:n1', 'sequences:n2', 'check:n1', 'check:n2', 'fallback-subscription'],
       'drop-subscription:n1': ['switch'],
       'drop-subscription:n2': ['switch'],
       'drop-slots': ['drop-subscription:n1', 'drop-subscription:n2'],
       'drop-publications': ['drop-slots'],
-      reopen: ['drop-publications'],
+      reopen: ['drop-publications', 'fallback-enable'],
+      'fallback-enable': ['drop-publications'],
       'vacuum:n1': ['drop-subscription:n1'],
       'vacuum:n2': ['drop-subscription:n2'],
     });
-    expect(waves(cutover)[3].map((t) => t.id)).toEqual(['sequences:n1', 'sequences:n2', 'check:n1', 'check:n2']);
+    expect(waves(cutover)[3].map((t) => t.id)).toEqual(['sequences:n1', 'sequences:n2', 'check:n1', 'check:n2', 'fallback-slot']);
   });
 
   it('every task comes after its dependencies', () => {

@@ -65,6 +65,19 @@ describe('defaults filled by validation', () => {
     expect(p.cutover.freeze).toBe('hook');
   });
 
+  it('cutover.fallback and rollback get theirs when given (read through src/plan/fallback.ts otherwise)', async () => {
+    const { fallbackOf, rollbackTimeoutSeconds } = await import('../../src/plan/fallback.js');
+    const p = planFromText(`${MINIMAL_PLAN}cutover:\n  fallback: {}\nrollback: {}\n`, {});
+    expect(p.cutover.fallback).toEqual({ enabled: false, warn_after_hours: 24 });
+    expect(p.rollback).toEqual({ timeout_seconds: 60 });
+    expect(fallbackOf(p)).toBeUndefined();
+    expect(fallbackOf(planFromText(MINIMAL_PLAN, {}))).toBeUndefined();
+    expect(rollbackTimeoutSeconds(planFromText(MINIMAL_PLAN, {}))).toBe(60);
+    const on = fallbackOf(planFromText(`${MINIMAL_PLAN}cutover:\n  fallback:\n    enabled: true\n`, {}))!;
+    expect(on.node).toBe(planFromText(MINIMAL_PLAN, {}).nodes[0].name);
+    expect(on.warnAfterHours).toBe(24);
+  });
+
   it('every default the schema declares is one of those checked above', () => {
     // Walk the schema for "default" keywords; each must be listed here, so a new one gets a test.
     const found: string[] = [];
@@ -81,6 +94,9 @@ describe('defaults filled by validation', () => {
         'definitions.action.properties.on',
         'definitions.action.properties.timeout_seconds',
         'definitions.cutover.properties.check',
+        'definitions.cutover.properties.fallback.properties.enabled',
+        'definitions.cutover.properties.fallback.properties.warn_after_hours',
+        'definitions.rollback.properties.timeout_seconds',
         'definitions.cutover.properties.freeze',
         'definitions.cutover.properties.max_lag_bytes',
         'definitions.cutover.properties.sequences.properties.allow_copy_on_multi_master',

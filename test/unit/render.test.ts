@@ -286,10 +286,13 @@ describe('the runbook', () => {
     expect(md).toContain('## Part 2: cutover (`migrate cutover`)');
   });
 
-  it('numbers every task of both stages, once, in order, then the removal of the dump', () => {
+  it('numbers every task of every stage, once, in order, with the removal of the dump (rollback and finalize with cutover.fallback)', () => {
     const numbers = [...md.matchAll(/^### (\d+)\. /gm)].map((m) => Number(m[1]));
-    const total = buildGraph(example, 'apply').tasks.length + buildGraph(example, 'cutover').tasks.length + 1;
-    expect(md).toContain(`### ${total}. Remove the dump`);
+    const total = (['apply', 'cutover', 'rollback', 'finalize'] as const).reduce((n, s) => n + buildGraph(example, s).tasks.length, 0) + 1;
+    expect(md).toMatch(/### \d+\. Remove the dump/);
+    expect(example.cutover.fallback?.enabled).toBe(true);
+    expect(md).toContain('Part 3a: rollback');
+    expect(md).toContain('pg_create_logical_replication_slot(\'aurora_to_pgedge_fallback_slot\', \'pgoutput\')');
     expect(numbers).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(md).toContain('### 1. Create publication pgedge_pub_1 on the source');
     expect(md).toMatch(/### 7\. Restore the dump onto n1\n\n<sub>task `restore:n1` · after `dump` · may run at the same time as `restore:n2`<\/sub>/);

@@ -1,0 +1,97 @@
+// What the fallback, rollback and finalize tasks do, as the SQL they run
+// (printed by plan and runbook, run by the executor with the facts filled in).
+import type { TaskSpec } from '../plan/graph.js';
+import { fallbackOf } from '../plan/fallback.js';
+import type { DescribeContext, TaskDescription, Step } from './describe.js';
+import { sourceDatabase } from './describe.js';
+import { renderSql } from './templates.js';
+import { quoteLiteral } from './quote.js';
+import { redactConninfo, parseConninfo } from '../plan/conninfo.js';
+import { hookCommand } from './commands.js';
+
+function factOr(value: string | undefined, what: string): string {
+  return value ?? `<${what}>`;
+}
+
+export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): TaskDescription {
+  const { plan, facts } = ctx;
+  const f = fallbackOf(plan) ?? { node: '<fallback node>', publication: '<publication>', slot: '<slot>', subscription: '<subscription>', warnAfterHours: 24 };
+  const node = f.node;
+  const writable: Step = { type: 'sql', on: 'source', sql: renderSql('writable-session.sql.hbs', {}), note: 'This session only: the source database stays read-only for every other one.' };
+  const slotWait = (target: string): string => `SELECT slot_name, confirmed_flush_lsn, pg_wal_lsn_diff(${quoteLiteral(target)}::pg_lsn, confirmed_flush_lsn) AS behind\n  FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};`;
+  switch (spec.kind) {
+    case 'create-fallback-slot':
+      return {
+        steps: [
+          { type: 'sql', on: node, sql: renderSql('create-fallback-publication.sql.hbs', { publication: f.publication, publish: plan.publish, found: facts.fallback_tables ?? null }), note: 'The tables the forward publication publishes, as listed on the source (FOR ALL TABLES on the node would take in tables the source lacks, pglogical\'s or Spock\'s own among them, and CREATE SUBSCRIPTION on the source would refuse). On a multi-master target this node also publishes the rows the other nodes send it (pgoutput on 15 sends changes whatever their origin).' },
+          { type: 'sql', on: node, sql: renderSql('create-fallback-slot.sql.hbs', { slot: f.slot }), note: 'After the drain, before the switch: the node holds exactly the frozen source and no application write yet. Note consistent_point.' },
+        ],
+        check: { text: 'The slot exists and holds WAL from here on, until rollback or finalize drops it.', on: node, sql: `SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};` },
+      };
+    case 'create-fallback-subscription': {
+      const n = plan.nodes.find((x) => x.name === node);
+      const connection = n ? (ctx.reveal ? n.dsn : redactConninfo(n.dsn)) : '<node dsn>';
+      const lsn = factOr(facts.fallback?.consistent_point, 'fallback consistent_point');
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: renderSql('create-fallback-subscription.sql.hbs', { subscription: f.subscription, publication: f.publication, slot: f.slot, connection }), note: 'From this tool\'s own session, opened before the freeze (it is not read-only). Disabled: enabled only once the forward subscriptions are gone, so nothing loops back to the nodes.' },
+          { type: 'sql', on: 'source', sql: renderSql('advance-origin.sql.hbs', { subscription: f.subscription, lsn }), note: 'The reverse stream starts exactly at the slot\'s point: nothing the source already has is applied twice.' },
+        ],
+      };
+    }
+    case 'enable-fallback':
+      return {
+        steps: [{ type: 'sql', on: 'source', sql: renderSql('enable-subscription.sql.hbs', { subscription: f.subscription }), note: 'Its apply worker writes although the database is read-only (default_transaction_read_only does not apply to it); it starts once the database takes connections again (reopen).' }],
+        check: { text: 'An apply worker runs for the subscription (pid not null).', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` },
+      };
+    case 'rollback-ready':
+      return { steps: [{ type: 'wait', text: 'The fallback subscription is enabled and its apply worker runs.', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` }] };
+    case 'freeze-nodes':
+      return {
+        steps: plan.nodes.map((n) => ({ type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database: parseConninfo(n.dsn).dbname ?? '<node database>', own_pids: [] }), note: `On ${n.name}: new sessions are read-only; every other client session is ended (replication and pglogical/Spock workers are not).` }) as Step),
+        check: { text: 'No other client session remains on any node.', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" },
+      };
+    case 'rollback-drain': {
+      const target = factOr(facts.rollback_lsn, 'F');
+      return {
+        steps: [
+          { type: 'sql', on: node, sql: renderSql('frozen-position.sql.hbs', {}), note: `On ${node}, after the freeze: F.` },
+          { type: 'wait', text: `Until the fallback slot's confirmed_flush_lsn on ${node} reaches F.`, on: node, sql: slotWait(target) },
+        ],
+      };
+    }
+    case 'rollback-sequences':
+      return {
+        steps: [
+          { type: 'sql', on: node, sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'On every node.' },
+          writable,
+          { type: 'wait', text: "On the source, for each sequence: setval(sequence, the highest last_value of any node (the lowest for a descending one), true): past every value the nodes handed out. A sequence no node used is left as it is." },
+        ],
+      };
+    case 'rollback-check':
+      return { steps: [{ type: 'wait', text: `Row count of every replicated table on the source equals ${node}'s.` }] };
+    case 'rollback-switch': {
+      const h = plan.rollback?.switch_hook;
+      if (!h) return { steps: [{ type: 'wait', text: 'No rollback.switch_hook: point the application back at the source yourself now.' }] };
+      return { steps: [h.run ? { type: 'command', command: hookCommand(h.run), note: 'Redirect the application to the source.' } : { type: 'sql', on: h.on ?? 'source', sql: h.sql!, note: 'Redirect the application to the source.' }] };
+    }
+    case 'unfreeze-source':
+      return {
+        steps: [
+          { type: 'sql', on: 'source', sql: renderSql('unfreeze-writes.sql.hbs', { database: sourceDatabase(ctx) }) },
+          { type: 'sql', on: 'source', sql: renderSql('end-client-sessions.sql.hbs', {}), note: 'Sessions opened while the database was read-only stay read-only: ended, so that pools reconnect writable.' },
+        ],
+      };
+    case 'drop-fallback':
+      return {
+        steps: [
+          writable,
+          { type: 'sql', on: 'source', sql: renderSql('drop-fallback-subscription.sql.hbs', { subscription: f.subscription }), note: 'Detached from its slot first, so the drop needs no connection to the node.' },
+          { type: 'sql', on: node, sql: renderSql('drop-fallback-node.sql.hbs', { slot: f.slot, publication: f.publication }) },
+        ],
+        check: { text: 'Nothing of the fallback stream is left.', on: node, sql: `SELECT slot_name FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};` },
+      };
+    default:
+      throw new Error(`not a fallback task: ${spec.kind}`);
+  }
+}

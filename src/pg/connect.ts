@@ -39,8 +39,10 @@ export function describeEndpoint(dsn: string): string {
 export async function connect(dsn: string, label: string, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
   // The tool's own sessions must keep working on a source it has frozen
   // read-only (to drop its publications after the switch, to undo the freeze).
-  // Options of the caller's (a pgEdge node's session settings) come on top.
-  const base = (extra as { replication?: string }).replication ? undefined : '-c default_transaction_read_only=off';
+  // Options of the caller's (a pgEdge node's session settings) come on top;
+  // an explicit empty options drops the override, for a session that must
+  // start as the application's and pg_restore's do (node-writable.ts).
+  const base = (extra as { replication?: string }).replication || extra.options === '' ? undefined : '-c default_transaction_read_only=off';
   const options = [base, extra.options].filter(Boolean).join(' ');
   const client = new pg.Client(clientConfig(dsn, { ...extra, ...(options ? { options } : {}) }));
   // An error on an idle connection (server restart, network) must not crash the process.

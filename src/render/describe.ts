@@ -58,7 +58,7 @@ export interface DescribeContext {
  * batch as its CREATE (one implicit transaction): never one without the other.
  */
 function markStatement(kind: 'PUBLICATION' | 'SUBSCRIPTION', name: string, ctx: DescribeContext): string {
-  const mark = ctx.runMark ?? { tool: 'pgedge-migrate', plan: ctx.plan.name, run: '<run id>', host: '<host>', state_dir: '<state directory>', started_at: '<first apply>' };
+  const mark = ctx.runMark ?? { tool: 'pgedge-migrate', plan: ctx.plan.name, run: '<run id>', host: '<this host>', state_dir: '<state directory>', started_at: '<first apply>' };
   return renderSql('mark-run.sql.hbs', { kind, name, mark: JSON.stringify(mark) });
 }
 

@@ -68,7 +68,8 @@ function parseRunbook(md: string): Runbook {
       pendingBlock = pendingCheck = undefined;
       continue;
     }
-    const inSteps = section.startsWith('Part ');
+    // The way through with cutover.fallback: apply, cutover, then finalize (Part 3b); a rollback (Part 3a) is the other door.
+    const inSteps = section.startsWith('Part ') && !section.startsWith('Part 3a');
     if (inSteps && /^### \d+\. /.test(line)) {
       step = { title: line.replace(/^### /, ''), blocks: [] };
       steps.push(step);

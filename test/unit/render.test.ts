@@ -80,7 +80,7 @@ describe('create-subscription', () => {
         "  CONNECTION 'postgresql://migrator:****@source.example.com:5432/app?sslmode=require'",
         '  PUBLICATION pgedge_pub_1',
         "  WITH (copy_data = false, create_slot = false, enabled = false, connect = true, slot_name = 'pgedge_newrep01');",
-        `COMMENT ON SUBSCRIPTION pgedge_sub01 IS '{"tool":"pgedge-migrate","plan":"${example.name}","run":"<run id>","host":"<host>","state_dir":"<state directory>","started_at":"<first apply>"}';`,
+        `COMMENT ON SUBSCRIPTION pgedge_sub01 IS '{"tool":"pgedge-migrate","plan":"${example.name}","run":"<run id>","host":"<this host>","state_dir":"<state directory>","started_at":"<first apply>"}';`,
       ].join('\n'),
     );
     expect(run.type === 'sql' && run.sql).toContain(`CONNECTION '${TEST_ENV.SOURCE_DSN}'`);

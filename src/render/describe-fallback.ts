@@ -24,14 +24,14 @@ export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): Task
       return {
         steps: [
           { type: 'sql', on: node, sql: renderSql('create-fallback-publication.sql.hbs', { publication: f.publication, publish: plan.publish, found: facts.fallback_tables ?? null }), note: 'The tables the forward publication publishes, as listed on the source (FOR ALL TABLES on the node would take in tables the source lacks, pglogical\'s or Spock\'s own among them, and CREATE SUBSCRIPTION on the source would refuse). On a multi-master target this node also publishes the rows the other nodes send it (pgoutput on 15 sends changes whatever their origin).' },
-          { type: 'sql', on: node, sql: renderSql('create-fallback-slot.sql.hbs', { slot: f.slot }), note: 'After the drain, before the switch: the node holds exactly the frozen source and no application write yet. Note consistent_point.' },
+          { type: 'sql', on: node, sql: renderSql('create-fallback-slot.sql.hbs', { slot: f.slot }), note: 'After the drain, before the switch: the node holds exactly the frozen source and no application write yet. Note fallback_consistent_point.' },
         ],
         check: { text: 'The slot exists and holds WAL from here on, until rollback or finalize drops it.', on: node, sql: `SELECT slot_name, confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};` },
       };
     case 'create-fallback-subscription': {
       const n = plan.nodes.find((x) => x.name === node);
       const connection = n ? (ctx.reveal ? n.dsn : redactConninfo(n.dsn)) : '<node dsn>';
-      const lsn = factOr(facts.fallback?.consistent_point, 'fallback consistent_point');
+      const lsn = factOr(facts.fallback?.consistent_point, 'fallback_consistent_point');
       return {
         steps: [
           { type: 'sql', on: 'source', sql: renderSql('create-fallback-subscription.sql.hbs', { subscription: f.subscription, publication: f.publication, slot: f.slot, connection }), note: 'From this tool\'s own session, opened before the freeze (it is not read-only). Disabled: enabled only once the forward subscriptions are gone, so nothing loops back to the nodes.' },

@@ -22,7 +22,7 @@ export const createFallbackSlot: TaskRunner = async (ctx) => {
   await node.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [f.slot]);
   await runSqlStep(ctx, publication);
   const res = await runSqlStep(ctx, slot);
-  const point = res.rows[0]?.consistent_point as string | undefined;
+  const point = res.rows[0]?.fallback_consistent_point as string | undefined;
   if (!point) throw new OperationError(`could not create the fallback slot ${f.slot} on ${f.node}`);
   const fallback = { node: f.node, slot: f.slot, publication: f.publication, subscription: f.subscription, consistent_point: point, created_at: new Date().toISOString() };
   ctx.record({ fallback });

@@ -106,6 +106,7 @@ function parseRunbook(md: string): Runbook {
 /** The places a heading names, in order: "the source", "every node", or a node's name. */
 function placesIn(text: string, nodes: string[]): string[] {
   const found: string[] = [];
+  if (/^SQL on another database of the source's server/.test(text)) return ['source-server'];
   for (const m of text.matchAll(/\b(?:on|run on|and on) (the source|every node|[a-z0-9_-]+)(?: \([^)]*\))?/g)) {
     const w = m[1] === 'the source' ? 'source' : m[1];
     if (w === 'every node') found.push(...nodes);
@@ -116,8 +117,60 @@ function placesIn(text: string, nodes: string[]): string[] {
 
 // ---- following it --------------------------------------------------------
 
+/**
+ * One psql kept open on the source, as a DBA keeps a terminal: from the freeze
+ * on, the database takes no new connection, and the steps after it still run
+ * there. Each block is followed by an \\echo marker to know where its output ends.
+ */
+class SourceSession {
+  private out = '';
+  private err = '';
+  private exited = false;
+  private seq = 0;
+  private readonly child: ResultPromise;
+
+  constructor(dsn: string, env: NodeJS.ProcessEnv) {
+    this.child = execa(join(PG_BIN, 'psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '--csv', '-d', dsn], { stdin: 'pipe', env, reject: false, buffer: false });
+    this.child.stdout!.setEncoding('utf8');
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stdout!.on('data', (d: string) => (this.out += d));
+    this.child.stderr!.on('data', (d: string) => (this.err += d));
+    void this.child.then(() => (this.exited = true));
+  }
+
+  async run(sql: string, tuplesOnly: boolean): Promise<string> {
+    const marker = `__by_hand_${++this.seq}__`;
+    const [pre, post] = tuplesOnly ? ['\\pset format unaligned\n\\pset tuples_only on\n', '\\pset format csv\n\\pset tuples_only off\n'] : ['', ''];
+    this.out = '';
+    this.child.stdin!.write(`${pre}${sql}\n${post}\\echo ${marker}\n`);
+    const deadline = Date.now() + 60_000;
+    while (!this.out.includes(`${marker}\n`)) {
+      expect(this.exited, `psql on the source stopped at: ${sql}\n${this.err}`).toBe(false);
+      expect(Date.now() < deadline, `psql on the source answered: ${sql}`).toBe(true);
+      await sleep(10);
+    }
+    return this.out.slice(0, this.out.indexOf(`${marker}\n`)).replace(/\n$/, '');
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin!.end();
+    await this.child;
+  }
+}
+
+/** The source's DSN pointed at its server's postgres database, for what the frozen database itself would refuse. */
+function serverDsn(dsn: string): string {
+  if (dsn.includes('://')) {
+    const u = new URL(dsn);
+    u.pathname = '/postgres';
+    return u.toString();
+  }
+  return /\bdbname=\S+/.test(dsn) ? dsn.replace(/\bdbname=\S+/, 'dbname=postgres') : `${dsn} dbname=postgres`;
+}
+
 class ByHand {
   readonly values = new Map<string, string>();
+  source?: SourceSession;
   readonly env = { ...process.env, PATH: `${PG_BIN}:${process.env.PATH}`, PGOPTIONS: '-c default_transaction_read_only=off', PGCONNECT_TIMEOUT: '10' };
   replication?: { child: ResultPromise; output: string[] };
 
@@ -150,10 +203,15 @@ class ByHand {
   }
 
   dsn(where: string): string {
+    if (where === 'source-server') return serverDsn(this.dsn('source'));
     return this.fill(this.runbook.dsns.get(where)!);
   }
 
   async psql(where: string, sql: string, opts: { tuplesOnly?: boolean; oneTransaction?: boolean } = {}): Promise<string> {
+    if (where === 'source' && !opts.oneTransaction) {
+      this.source ??= new SourceSession(this.dsn('source'), this.env);
+      return this.source.run(sql, Boolean(opts.tuplesOnly));
+    }
     const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(opts.tuplesOnly ? ['-At'] : ['--csv']), ...(opts.oneTransaction ? ['-1'] : []), '-d', this.dsn(where)];
     const r = await execa(join(PG_BIN, 'psql'), args, { input: sql, env: this.env, reject: false });
     expect(r.exitCode, `psql on ${where}: ${sql}\n${r.stderr}`).toBe(0);
@@ -353,6 +411,7 @@ describe('the runbook, followed by hand', () => {
       }
     } finally {
       await hand.closeReplication();
+      await hand.source?.close();
       if (!loadStopped) await load.stop();
     }
     expect(existsSync(join(planDir, '.migrate', 'sandbox', 'dump')), 'the dump, removed at the end').toBe(false);

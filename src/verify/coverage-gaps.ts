@@ -60,6 +60,26 @@ function addColumnSql(table: string, c: ColumnFact): string {
   return `ALTER TABLE ${table} ADD COLUMN ${quoteIdent(c.name)} ${c.type}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.not_null ? ' NOT NULL' : ''};`;
 }
 
+// Each source type's values, printed as text, are read back exactly by these
+// types on the node: a widened column (Snowflake turns int4 keys into int8)
+// takes every row the source can send. typmod -1 is "no limit".
+const WIDER: Record<string, string[]> = {
+  int2: ['int4', 'int8', 'numeric'],
+  int4: ['int8', 'numeric'],
+  int8: ['numeric'],
+  float4: ['float8'],
+  varchar: ['text'],
+  bpchar: ['text'],
+};
+
+/** The node's column takes every value of the source's exactly (the same type, or one that widens it). */
+export function acceptsValues(source: ColumnFact['type_key'], node: ColumnFact['type_key']): boolean {
+  const [sSchema, sName, sMod] = source;
+  const [nSchema, nName, nMod] = node;
+  if (sSchema === nSchema && sName === nName) return sMod === nMod || (sName === 'varchar' && (nMod === -1 || (sMod !== -1 && nMod >= sMod)));
+  return sSchema === 'pg_catalog' && nSchema === 'pg_catalog' && (WIDER[sName] ?? []).includes(nName) && (nName !== 'numeric' || nMod === -1);
+}
+
 /** Columns the node's table must have for the subscription to apply the source's rows exactly. */
 function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, gaps: CoverageGap[], steps: FixStep[]): void {
   const table = quoteName(src.schema, src.name);
@@ -76,7 +96,7 @@ function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, gaps
         text: addColumnSql(table, c),
         why: `added as on the source, default included, so that the rows already there get the value the source gave them; the subscription then resumes where it stopped, losing nothing. Run \`migrate verify\` afterwards: a volatile default gives other values than the source's.`,
       });
-    } else if (JSON.stringify(d.type_key) !== JSON.stringify(c.type_key)) {
+    } else if (!acceptsValues(c.type_key, d.type_key)) {
       gaps.push(gap('column type differs', src, c.name, `${c.type} on the source, ${d.type} on ${node}: values are converted through text, or refused`));
       steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type} USING ${quoteIdent(c.name)}::${c.type};`, why: 'the node stores what the source stores' });
     }

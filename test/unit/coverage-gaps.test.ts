@@ -1,7 +1,7 @@
 // The judgement of what a node's subscription covers against its publication:
 // every gap named, with the statements that close it, in the order they run.
 import { describe, it, expect } from 'vitest';
-import { judgeCoverage, formatCoverage, type CoverageTarget } from '../../src/verify/coverage-gaps.js';
+import { acceptsValues, judgeCoverage, formatCoverage, type CoverageTarget } from '../../src/verify/coverage-gaps.js';
 import type { CoverageFacts, ColumnFact, TableFact } from '../../src/pg/subscription-coverage.js';
 
 const col = (name: string, over: Partial<ColumnFact> = {}): ColumnFact => ({ name, type: 'integer', type_key: ['pg_catalog', 'int4', -1], not_null: false, default: null, fills_itself: false, ...over });
@@ -88,9 +88,9 @@ describe('judgeCoverage', () => {
   });
 
   it('a column of another type on the node is named with both types', () => {
-    const c = judgeCoverage(target, facts({ node_tables: [{ ...table('shop', 'orders', [col('id', { type: 'bigint', type_key: ['pg_catalog', 'int8', -1] })]), has_rows: null }] }));
+    const c = judgeCoverage(target, facts({ node_tables: [{ ...table('shop', 'orders', [col('id', { type: 'text', type_key: ['pg_catalog', 'text', -1] })]), has_rows: null }] }));
     expect(c.gaps).toMatchObject([{ kind: 'column type differs', column: 'id' }]);
-    expect(c.gaps[0].problem).toContain('integer on the source, bigint on n1');
+    expect(c.gaps[0].problem).toContain('integer on the source, text on n1');
     expect(c.fix[0].text).toBe('ALTER TABLE shop.orders ALTER COLUMN id TYPE integer USING id::integer;');
   });
 
@@ -104,5 +104,23 @@ describe('judgeCoverage', () => {
   it('a pgedge node also puts the new table into its replication set, before the copy', () => {
     const c = judgeCoverage({ ...target, kind: 'pgedge', replication_set: 'default' }, facts({ published: [late], subscribed: [], node_tables: [{ ...late, has_rows: false }] }));
     expect(c.fix.map((f) => f.text)).toEqual(["SELECT spock.repset_add_table('default', 'shop.late'::regclass, false);", 'ALTER SUBSCRIPTION sub1 REFRESH PUBLICATION WITH (copy_data = true);']);
+  });
+});
+
+describe('acceptsValues: a node column that widens the source\'s is no gap', () => {
+  const t = (name: string, mod = -1): [string, string, number] => ['pg_catalog', name, mod];
+  it('accepts the same type and the widenings Snowflake and DBAs make', () => {
+    expect(acceptsValues(t('int4'), t('int4'))).toBe(true);
+    expect(acceptsValues(t('int4'), t('int8'))).toBe(true);
+    expect(acceptsValues(t('int2'), t('numeric'))).toBe(true);
+    expect(acceptsValues(t('varchar', 24), t('varchar', 104))).toBe(true);
+    expect(acceptsValues(t('varchar', 24), t('text'))).toBe(true);
+  });
+  it('refuses a narrowing, another type, or a bounded numeric', () => {
+    expect(acceptsValues(t('int8'), t('int4'))).toBe(false);
+    expect(acceptsValues(t('varchar', 104), t('varchar', 24))).toBe(false);
+    expect(acceptsValues(t('text'), t('int8'))).toBe(false);
+    expect(acceptsValues(t('int4'), t('numeric', 655366))).toBe(false);
+    expect(acceptsValues(['app', 'int4', -1], t('int8'))).toBe(false);
   });
 });

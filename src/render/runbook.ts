@@ -8,6 +8,7 @@ import { stepBody, stepHeading, stepText } from './steps.js';
 import { renderSql, renderTemplate } from './templates.js';
 import { shellQuote } from './shell.js';
 import { fallbackOf } from '../plan/fallback.js';
+import { unfreezeByHand } from './frozen-source.js';
 
 const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   apply: {
@@ -69,7 +70,7 @@ function rollback(plan: ResolvedPlan, database: string, file: string): { phase: 
   return [
     { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${file}\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
     { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone after dropping exactly the objects of the dump from the node. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },
-    { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure and puts back the subscriptions' synchronous_commit. By hand, from another database of the source's server (\`psql -d postgres\`: the frozen database takes no connection):\n\n\`\`\`sql\n${plan.cutover.freeze !== 'hook' ? `${renderSql('open-database.sql.hbs', { database })}\n` : ''}${renderSql('unfreeze-writes.sql.hbs', { database })}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}${applySyncBack}\n\nReplication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
+    { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure and puts back the subscriptions' synchronous_commit. By hand, from another database of the source's server (\`psql -d postgres\`: the frozen database takes no connection; the transaction is made read-write first, so it also works typed into a read-only session):\n\n\`\`\`sql\n${unfreezeByHand(database)}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}${applySyncBack}\n\nReplication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
     fallbackOf(plan)
       ? { phase: 'After the switch (cutover.fallback)', text: `The fallback stream keeps the source equal to the nodes. \`migrate rollback ${file}\` (Part 3a) switches writes back to the source, exactly; \`migrate finalize ${file}\` (Part 3b) drops the stream and makes the nodes final. \`migrate abort\` refuses until one of them ran. **The fallback slot holds WAL on ${fallbackOf(plan)!.node} until rollback or finalize drops it** (\`migrate status\` shows how much).` }
       : { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source (or set cutover.fallback before the cutover).' },

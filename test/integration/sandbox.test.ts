@@ -31,7 +31,7 @@ describe('the sandbox', () => {
     const files = packed[0].files.map((f) => f.path).sort();
     const tracked = execFileSync('git', ['ls-files', 'schemas', 'templates', 'plans'], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n');
     expect(files.filter((f) => !f.startsWith('dist/'))).toEqual(['README.md', 'package.json', ...tracked].sort());
-    expect(files.filter((f) => f.startsWith('plans/'))).toEqual(['plans/aurora-to-pgedge.yaml', 'plans/sandbox.yaml']);
+    expect(files.filter((f) => f.startsWith('plans/'))).toEqual(['plans/aurora-to-pgedge.yaml', 'plans/sandbox-pgedge.yaml', 'plans/sandbox.yaml']);
     expect(files.filter((f) => f.startsWith('dist/') && !/\.(js|d\.ts)(\.map)?$/.test(f))).toEqual([]);
   });
 

@@ -91,7 +91,7 @@ describe('output a person reads', () => {
     const { CI: _ci, GITHUB_ACTIONS: _gh, ...noCi } = process.env;
     // `script` gives the command a terminal; the answer comes through it.
     const inTerminal = (args: string[], answer: string) =>
-      execa('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: answer, env: { ...noCi, ...env }, reject: false, timeout: 60_000 });
+      execa('script', ['-qec', [process.execPath, CLI, ...args].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: answer, env: { ...noCi, ...env }, extendEnv: false, reject: false, timeout: 60_000 });
     const cutover = await inTerminal(['cutover', file], 'n\n');
     expect(cutover.stdout).toContain(`migrate cutover ${file} will:`);
     expect(cutover.stdout).toMatch(/freeze writes on the source: postgres closed to new connections and read-only, every other session of it ended/);

@@ -116,8 +116,12 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
         out(`Writes were frozen for ${cutover.write_downtime_ms} ms (from the ${cutover.freeze_attempts > 1 ? `first of ${cutover.freeze_attempts} freezes` : 'freeze'} to the switch). The source stays read-only.\n`);
         if (cutover.downtime_note && !loaded.plan.cutover.switch_hook) out(`${cutover.downtime_note}\n`);
         // The data lives on the nodes now; a copy of it lying around is only a risk.
-        const removed = removeDumpDirectory(planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
-        if (removed) out(`${'removed' in removed ? `removed ${removed.removed}` : removed.kept}\n`);
+        // With a fallback stream it stays until finalize: after a rollback, abort --drop-data reads from it what to drop on the nodes.
+        if (fallbackOf(loaded.plan)) out(`The dump directory stays until \`migrate finalize ${file}\` (or \`migrate abort\` after a rollback) removes it.\n`);
+        else {
+          const removed = removeDumpDirectory(planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
+          if (removed) out(`${'removed' in removed ? `removed ${removed.removed}` : removed.kept}\n`);
+        }
         // The dump is of no more use to this run: another may have the directory.
         const state = planStateDir(loaded, opts.stateDir);
         releaseDumpDirectory(planDumpDir(loaded, state), readRunIdentity(state), state);

@@ -1,4 +1,5 @@
-import { loadPlan } from '../plan/load.js';
+import { loadPlan, stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
+import { removeDumpDirectory } from '../engine/dump-directory.js';
 import { formatProblem } from '../plan/problem.js';
 import { runStage } from '../engine/run-stage.js';
 import { fallbackOf } from '../plan/fallback.js';
@@ -25,7 +26,11 @@ export async function finalizeCommand(file: string, opts: { stateDir?: string },
       if (refusal) throw new OperationError(`finalize refused: ${refusal}.`, 'Nothing was changed.');
     },
     after: async ({ report }) => {
-      if (report.status === 'succeeded' && report.outcome === 'completed') out(`The fallback stream is gone: \`migrate rollback ${file}\` is no longer possible. The source stays read-only.\n`);
+      if (report.status !== 'succeeded' || report.outcome !== 'completed') return;
+      out(`The fallback stream is gone: \`migrate rollback ${file}\` is no longer possible. The source stays read-only.\n`);
+      // The nodes are final: the copy of the data on this machine is only a risk now.
+      const removed = removeDumpDirectory(planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
+      if (removed) out(`${'removed' in removed ? `removed ${removed.removed}` : removed.kept}\n`);
     },
     nextSteps: () => `Run \`migrate finalize ${file}\` again to finish.`,
   });

@@ -107,7 +107,7 @@ const PREREQ_SOURCE = `SELECT current_setting('wal_level') AS wal_level,
 
 const PREREQ_NODE = "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'snowflake');";
 
-/** Not a task of the graph: `migrate cutover` removes the dump once all of them have succeeded. */
+/** Not a task of the graph: `migrate cutover` (with a fallback stream, `migrate finalize`) removes the dump once all of them have succeeded. */
 function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
   const last = tasks.filter((t) => !tasks.some((x) => x.deps.includes(t.id)));
   return {
@@ -116,7 +116,7 @@ function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
     title: 'Remove the dump',
     deps: last.map((t) => `\`${t.id}\``).join(', '),
     parallel: '',
-    blocks: [{ heading: "Shell, in the plan's directory", body: { lang: 'sh', text: `rm -rf ${shellQuote(dumpDir)}` }, note: 'The dump is a complete copy of the source\'s data, and the data is on the nodes now. `migrate cutover` removes it once every step has succeeded (and `migrate abort` does too).' }],
+    blocks: [{ heading: "Shell, in the plan's directory", body: { lang: 'sh', text: `rm -rf ${shellQuote(dumpDir)}` }, note: 'The dump is a complete copy of the source\'s data, and the data is on the nodes now. `migrate cutover` (with cutover.fallback, `migrate finalize`) removes it once every step has succeeded (and `migrate abort` does too).' }],
     check: null,
   };
 }
@@ -145,7 +145,9 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
       }),
     };
   });
-  stages[1].steps.push(removeDumpStep(0, ctx.dumpDir, buildGraph(plan, 'cutover').tasks));
+  // With a fallback stream the dump stays until finalize: after a rollback, abort --drop-data reads from it what to drop.
+  const last = fallbackOf(plan) ? 'finalize' : 'cutover';
+  stages[last === 'finalize' ? 3 : 1].steps.push(removeDumpStep(0, ctx.dumpDir, buildGraph(plan, last).tasks));
   // Numbered in the order they stand: the dump's removal ends the cutover, before rollback and finalize.
   number = 0;
   for (const st of stages) for (const step of st.steps) step.number = ++number;

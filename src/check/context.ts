@@ -62,7 +62,5 @@ export function qualified(schema: string, name: string): string {
   return quoteName(schema, name);
 }
 
-/** A relation's name as SQL, each part quoted apart. */
-export function sq(schema: string, name: string): string {
-  return quoteName(schema, name);
-}
+/** A relation's name as SQL, each part quoted apart: the same text as what is shown. */
+export const sq = qualified;

@@ -1,6 +1,7 @@
 // Latencies go into an HdrHistogram (hdr-histogram-js), in microseconds, to
 // three significant digits: percentiles are read from it, never computed by hand.
 import * as hdr from 'hdr-histogram-js';
+import type { Latency } from './report.types.js';
 
 export type Histogram = hdr.Histogram;
 
@@ -9,19 +10,8 @@ export function newHistogram(): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 }
 
-export interface LatencySummary {
-  count: number;
-  min_ms: number | null;
-  mean_ms: number | null;
-  p50_ms: number | null;
-  p90_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  p999_ms: number | null;
-  max_ms: number | null;
-  /** The histogram itself, in HdrHistogram's compressed base64 form. */
-  histogram: string;
-}
+/** What one histogram says, as the report's schema names it (src/compare/report.types.ts, generated). */
+export type LatencySummary = Pick<Latency, 'count' | 'min_ms' | 'mean_ms' | 'p50_ms' | 'p90_ms' | 'p95_ms' | 'p99_ms' | 'p999_ms' | 'max_ms' | 'histogram'>;
 
 const ms = (us: number) => Math.round(us) / 1000;
 

@@ -3,31 +3,17 @@
 // reported from the live catalogs, whatever state directory is used; the
 // printed way to unfreeze works as typed; and an unreadable journal does not
 // stop abort from removing what the migration created.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startClusters, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, SAMPLE_SCHEMA } from './support.js';
+import { compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
+import { clustersForFile, runCli } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
-beforeAll(async () => {
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
-});
-
-afterAll(async () => {
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
-});
-
-async function setUp(name: string, extra = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SAMPLE_SCHEMA, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra });
-  return { db, dir, file, env };
-}
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c));
+const setUp = (name: string, extra = '') => migration(name, { extra });
 
 async function sourceReadOnly(db: string): Promise<boolean> {
   const rows = await source.query<{ setconfig: string[] }>(

@@ -3,17 +3,15 @@
 // (its changes silently discarded on that node), and sequences read from
 // pg_sequences, whose last_value is NULL whenever is_called is false, or
 // named by splitting a qualified name at a dot.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { startClusters, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan } from './support.js';
+import { compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
+import { clustersForFile, runCli } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
-beforeAll(async () => {
-  // A subscription worker stopped by a missing column restarts after this interval (5 s by default).
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2'], { wal_retrieve_retry_interval: '500ms' });
-});
+// A subscription worker stopped by a missing column restarts after this interval (5 s by default).
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c), { wal_retrieve_retry_interval: '500ms' });
 
 const SHOP = `CREATE SCHEMA shop;
 CREATE TABLE shop.customers (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL UNIQUE);
@@ -21,18 +19,7 @@ CREATE TABLE shop.orders (id bigserial PRIMARY KEY, customer_id bigint NOT NULL 
 INSERT INTO shop.customers (email) SELECT 'customer' || i || '@example.com' FROM generate_series(1, 500) i;
 INSERT INTO shop.orders (customer_id, total) SELECT 1 + i % 500, i % 90 + 0.5 FROM generate_series(1, 2000) i;`;
 
-afterAll(async () => {
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
-});
-
-async function setUp(name: string, nodes: Cluster[], schema: string, extra = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, ...nodes].map((c) => c.createDatabase(db)));
-  await source.exec(schema, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes, db, extra });
-  return { db, dir, file, env };
-}
+const setUp = (name: string, nodes: Cluster[], schema: string, extra = '') => migration(name, { nodes, schema, extra });
 
 async function sourceWritable(db: string): Promise<boolean> {
   try {

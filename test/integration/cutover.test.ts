@@ -1,30 +1,16 @@
 // migrate cutover and migrate abort against real clusters: a write freeze for
 // every writer, exact nodes at the freeze, safe sequences, a source that is
 // writable again whenever the cutover is called off, and nothing left behind.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
+import { SAMPLE_LOAD, clustersForFile, reportProblems, runCli } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
-beforeAll(async () => {
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
-});
-
-afterAll(async () => {
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
-});
-
-async function setUp(name: string, extra = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SAMPLE_SCHEMA, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra });
-  return { db, dir, file, env };
-}
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c));
+const setUp = (name: string, extra = '') => migration(name, { extra });
 
 function lastReport(dir: string, name: string, stage: string): Record<string, any> {
   const runs = join(dir, '.migrate', name, 'runs');

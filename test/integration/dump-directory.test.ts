@@ -1,38 +1,26 @@
 // The dump directory against real clusters: an empty mount point is emptied,
 // not removed; one pg_dump could not use is found before anything is created.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startClusters, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, slotNames, SAMPLE_SCHEMA } from './support.js';
+import { type Cluster } from '../harness/index.js';
+import { clustersForFile, runCli, sourceObjects, tempDir, writePlan } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 const mounts: string[] = [];
 const root = process.getuid?.() === 0;
 
-beforeAll(async () => {
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
-});
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c));
+const setUp = (name: string, extraSql = '') => migration(name, { extraSql });
 
-afterAll(async () => {
+afterAll(() => {
   for (const m of mounts.reverse()) spawnSync('umount', [m]);
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
 });
-
-async function setUp(name: string, extraSql = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SAMPLE_SCHEMA + extraSql, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db });
-  return { db, dir, file, env };
-}
 
 /** Nothing of the plan exists on the source: no slot, no publication. */
 async function nothingCreated(db: string, tag: string): Promise<void> {
-  expect((await slotNames(source)).filter((s) => s.startsWith(tag))).toEqual([]);
-  expect(await source.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
+  expect(await sourceObjects(source, db, tag)).toEqual([]);
 }
 
 /** writePlan writes a dump section of its own: the directory goes into it. */

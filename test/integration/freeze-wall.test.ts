@@ -2,30 +2,21 @@
 // (prepared transactions, PGOPTIONS, BEGIN READ WRITE, SET ... = off) either cannot
 // write while the cutover runs, or the cutover calls itself off before its switch,
 // naming them. And the downtime reported across a cutover killed while frozen.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
+import { startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
 import { spawn } from 'node:child_process';
-import { runCli, tempDir, writePlan, reportProblems, waitForSlots, CLI, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { CLI, SAMPLE_LOAD, clustersForFile, reportProblems, runCli, waitForSlots, type Migration } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
-beforeAll(async () => {
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2'], { max_prepared_transactions: 5 });
-});
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c), { max_prepared_transactions: 5 });
 
-afterAll(async () => {
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
-});
-
-async function setUp(name: string, extra = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SAMPLE_SCHEMA, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra });
+/** A migration of the file's own, applied. */
+async function setUp(name: string, extra = ''): Promise<Migration> {
+  const { db, dir, file, env } = await migration(name, { extra });
   expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
   return { db, dir, file, env };
 }

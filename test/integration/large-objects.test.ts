@@ -2,19 +2,13 @@
 // snapshot, logical replication never does. A cut-off restore is redone and
 // abort --drop-data empties the nodes of them too; verify and the cutover's
 // check compare them, by oid.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClusters, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, killingBinDir, slotNames, SAMPLE_SCHEMA } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { PG_BIN, type Cluster } from '../harness/index.js';
+import { clustersForFile, killingBinDir, runCli, slotNames, tempDir } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
-beforeAll(async () => {
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
-});
-
-afterAll(async () => {
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
-});
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c));
 
 const FILLER = `
 CREATE TABLE public.filler (id int PRIMARY KEY, v text NOT NULL);
@@ -25,14 +19,7 @@ const LARGE_OBJECTS = `
 SELECT lo_from_bytea(424201, 'a small large object');
 SELECT lo_from_bytea(424202, convert_to(repeat('0123456789', 1000), 'UTF8'));`;
 
-async function setUp(name: string, extraSql = '', extraPlan = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SAMPLE_SCHEMA + extraSql + LARGE_OBJECTS, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra: extraPlan });
-  return { db, dir, file, env };
-}
+const setUp = (name: string, extraSql = '', extraPlan = '') => migration(name, { extraSql: extraSql + LARGE_OBJECTS, extra: extraPlan });
 
 async function largeObjects(c: Cluster, db: string): Promise<{ oid: string; hash: string }[]> {
   return c.query("SELECT oid::text, md5(lo_get(oid)) AS hash FROM pg_largeobject_metadata ORDER BY oid", [], db);

@@ -5,7 +5,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Cluster } from '../harness/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startClusters, type Cluster } from '../harness/index.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -77,6 +78,47 @@ export function writePlan(dir: string, spec: PlanSpec): { file: string; env: Rec
   const file = join(dir, `${spec.name}.yaml`);
   writeFileSync(file, lines.join('\n') + '\n');
   return { file, env };
+}
+
+/** A test's own migration: its database on every cluster, the source's schema, and its plan. */
+export interface Migration {
+  db: string;
+  dir: string;
+  file: string;
+  env: Record<string, string>;
+}
+
+/**
+ * Starts the file's clusters before its tests and stops them after; `assign`
+ * hands them to the file's variables (source first). Returns the setUp the
+ * file's tests call for a migration of their own on those clusters.
+ */
+export function clustersForFile(names: string[], assign: (clusters: Cluster[]) => void, settings?: Record<string, string | number>): (name: string, opts?: { schema?: string; extraSql?: string; extra?: string; nodes?: Cluster[] }) => Promise<Migration> {
+  let clusters: Cluster[] = [];
+  beforeAll(async () => {
+    clusters = await startClusters(names, settings);
+    assign(clusters);
+  });
+  afterAll(async () => {
+    await Promise.all(clusters.map((c) => c.stop()));
+  });
+  return (name, opts = {}) => setUpMigration(name, clusters[0], opts.nodes ?? clusters.slice(1), opts);
+}
+
+export async function setUpMigration(name: string, source: Cluster, nodes: Cluster[], opts: { schema?: string; extraSql?: string; extra?: string } = {}): Promise<Migration> {
+  const db = name.replace(/-/g, '_');
+  await Promise.all([source, ...nodes].map((c) => c.createDatabase(db)));
+  await source.exec((opts.schema ?? SAMPLE_SCHEMA) + (opts.extraSql ?? ''), db);
+  const dir = tempDir(name);
+  const { file, env } = writePlan(dir, { name, source, nodes, db, extra: opts.extra });
+  return { db, dir, file, env };
+}
+
+/** Names of the plan's slots and publications on the source (tag: the plan's name, its objects' prefix). */
+export async function sourceObjects(source: Cluster, db: string, tag: string): Promise<string[]> {
+  const slots = (await slotNames(source)).filter((s) => s.startsWith(tag)).map((s) => `slot ${s}`);
+  const pubs = (await source.query<{ pubname: string }>('SELECT pubname FROM pg_publication ORDER BY 1', [], db)).map((r) => `publication ${r.pubname}`);
+  return [...slots, ...pubs];
 }
 
 /** Waits until every slot of the database has confirmed the source position read once now. */

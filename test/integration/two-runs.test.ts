@@ -1,31 +1,17 @@
 // Two runs of one migration from different state directories must never work
 // on each other's objects: each marks what it creates, refuses what another
 // run created (naming that run), and takes it over only when told to.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, waitForSlots, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
+import { SAMPLE_LOAD, clustersForFile, runCli, tempDir, waitForSlots } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
-beforeAll(async () => {
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
-});
-
-afterAll(async () => {
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
-});
-
-async function setUp(name: string, extra = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SAMPLE_SCHEMA, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra });
-  return { db, dir, file, env };
-}
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c));
+const setUp = (name: string, extra = '') => migration(name, { extra });
 
 async function differences(db: string): Promise<unknown[]> {
   await waitForSlots(source, db);

@@ -1,19 +1,12 @@
 // The DDL guard on the source (plan: ddl.guard), installed by apply once the
 // dump has read the source (so neither the schema nor the event triggers go
 // to the nodes), removed by cutover after the switch (and by abort).
-import type pg from 'pg';
 import type { TaskRunner } from './context.js';
 import { OperationError } from '../errors.js';
 import { pgErrorText } from '../pg/connect.js';
 import { TOOL_SCHEMA } from '../pg/ddl-log.js';
-import { guardMode, SCHEMA_MARK } from '../render/ddl-guard.js';
-
-/** Why the tool may not use a schema of its name on the source; undefined when it may. */
-export async function foreignToolSchema(client: pg.ClientBase): Promise<string | undefined> {
-  const r = await client.query<{ mark: string | null }>('SELECT obj_description(oid, $2) AS mark FROM pg_namespace WHERE nspname = $1', [TOOL_SCHEMA, 'pg_namespace']);
-  if (!r.rows.length || r.rows[0].mark === SCHEMA_MARK) return undefined;
-  return `a schema ${TOOL_SCHEMA} exists on the source and is not this tool's (its comment is not the guard's)`;
-}
+import { guardMode } from '../render/ddl-guard.js';
+import { foreignToolSchema } from '../pg/ddl-guard.js';
 
 export const installDdlGuard: TaskRunner = async (ctx) => {
   const mode = guardMode(ctx.plan);

@@ -118,6 +118,7 @@ describe('defaults filled by validation', () => {
         'properties.compare.properties.statement_timeout_seconds',
         'properties.compare.properties.warmup_seconds',
         'properties.copy.properties.jobs',
+        'properties.ddl.properties.guard',
         'properties.copy.properties.method',
         'properties.dump.properties.jobs',
         'properties.restore.properties.jobs',

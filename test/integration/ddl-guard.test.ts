@@ -95,6 +95,11 @@ describe('ddl.guard: block', () => {
     expect(psql(db, 'CREATE TABLE public.other (id int);').ok).toBe(false);
     expect(psql(db, 'CREATE TEMP TABLE scratch (id int); ALTER TABLE scratch ADD COLUMN b int; DROP TABLE scratch;').ok).toBe(true);
 
+    // Publications and subscriptions are not the nodes' schema (the tool's own cutover and abort statements are of this kind): they pass, unrecorded.
+    const pubs = psql(db, "CREATE PUBLICATION extra_pub FOR TABLE public.items; COMMENT ON PUBLICATION extra_pub IS 'x'; ALTER PUBLICATION extra_pub SET (publish = 'insert'); DROP PUBLICATION extra_pub;");
+    expect(pubs.ok, pubs.text).toBe(true);
+    expect(await withSource(db, (c) => readRecordedDdl(c, { pendingOnly: false }))).toEqual([]);
+
     // As migrate ddl does it: the nodes first, then the source in a session with the setting.
     await n1.exec('ALTER TABLE public.items ADD COLUMN note text', db);
     const passed = psql(db, "SET pgedge_migrate.ddl_change = 'change-1';\nALTER TABLE public.items ADD COLUMN note text;");

@@ -24,12 +24,12 @@ afterAll(async () => {
 
 const SCHEMA = 'CREATE TABLE public.items (id int PRIMARY KEY, v text); INSERT INTO public.items SELECT g, md5(g::text) FROM generate_series(1, 100) g;';
 
-async function setUp(name: string, extra: string, schema = SCHEMA): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
+async function setUp(name: string, extra: string, schema = SCHEMA, copyMethod?: string): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
   const db = name.replace(/-/g, '_');
   await Promise.all([source, n1].map((c) => c.createDatabase(db)));
   await source.exec(schema, db);
   const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1], db, extra });
+  const { file, env } = writePlan(dir, { name, source, nodes: [n1], db, extra, copyMethod });
   return { db, dir, file, env };
 }
 
@@ -76,8 +76,8 @@ async function withSource<T>(db: string, fn: (c: pg.Client) => Promise<T>): Prom
   }
 }
 
-describe('ddl.guard: block', () => {
-  it('refuses a hand-run ALTER TABLE with the reason and migrate ddl; with the setting it passes and is recorded as brought; replication keeps running; abort removes the guard', async () => {
+describe.concurrent('the DDL guard (each test on a database of its own, at once)', () => {
+  it('ddl.guard: block refuses a hand-run ALTER TABLE with the reason and migrate ddl; with the setting it passes and is recorded as brought; replication keeps running; abort removes the guard', async () => {
     const { db, dir, file, env } = await setUp('guard-block', 'ddl:\n  guard: block\n');
     const apply = await runCli(['apply', file], { cwd: dir, env });
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
@@ -123,19 +123,18 @@ describe('ddl.guard: block', () => {
     // DDL is the source's own again.
     expect(psql(db, 'CREATE TABLE public.after_abort (id int);').ok).toBe(true);
   });
-});
 
-describe('ddl.guard: warn', () => {
-  it('records the statement; status exits 1 naming it and the fix; cutover refuses before freezing anything, then, once it is brought, cuts over and removes the guard', async () => {
+  it('ddl.guard: warn records the statement; status exits 1 naming it and the fix; cutover refuses before freezing anything, then, once it is brought, cuts over and removes the guard', async () => {
     const { db, dir, file, env } = await setUp('guard-warn', 'ddl:\n  guard: warn\n');
     const apply = await runCli(['apply', file], { cwd: dir, env });
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     const before = new Date(Date.now() - 1000).toISOString();
 
-    const ran = psql(db, 'ALTER TABLE public.items ADD COLUMN note text;');
+    const ran = psql(db, 'ALTER TABLE public.items ADD COLUMN note text;\nCREATE TEMP TABLE scratch (id int);');
     expect(ran.ok, ran.text).toBe(true);
     const [rec] = (await withSource(db, (c) => readRecordedDdl(c, { pendingOnly: true })))!;
     expect(rec).toMatchObject({ role: 'postgres', command_tag: 'ALTER TABLE', object_schema: 'public', object_identity: 'public.items', statement: 'ALTER TABLE public.items ADD COLUMN note text;', change: null, brought_at: null });
+    expect(await withSource(db, (c) => readRecordedDdl(c, { pendingOnly: true }))).toHaveLength(1);
     expect(rec.at >= before && rec.at <= new Date().toISOString()).toBe(true);
     // The node gets the column by hand, so that the stream keeps running; the record stays pending until it is marked brought.
     await n1.exec('ALTER TABLE public.items ADD COLUMN note text', db);
@@ -180,11 +179,9 @@ describe('ddl.guard: warn', () => {
     const report = readFileSync(join(dir, '.migrate', 'guard-warn', 'runs', readdirNewest(dir, 'guard-warn', 'cutover'), 'report.md'), 'utf8');
     expect(report).toMatch(/\| `remove-ddl-guard` \| succeeded \|/);
   });
-});
 
-describe('the guard and pg_dump', () => {
-  it("a dump of a source that still has an older run's guard (event triggers whose function is in the excluded schema) restores", async () => {
-    const { db, dir, file, env } = await setUp('guard-stale', '');
+  it.each(['dump', 'stream'])("copy.method %s: a dump of a source that still has an older run's guard (event triggers whose function is in the excluded schema) restores", async (method) => {
+    const { db, dir, file, env } = await setUp(`guard-stale-${method}`, '', SCHEMA, method);
     // An older run's guard, left on the source.
     const { installGuardSql } = await import('../../src/render/ddl-guard.js');
     await source.exec(installGuardSql({ name: 'older' } as never, 'warn'), db);
@@ -194,10 +191,8 @@ describe('the guard and pg_dump', () => {
     expect(await n1.query('SELECT count(*)::int AS n FROM public.items', [], db)).toEqual([{ n: 100 }]);
     expect(await runCli(['abort', file], { cwd: dir, env })).toMatchObject({ code: 0 });
   });
-});
 
-describe('a role that may not create event triggers', () => {
-  it('check says so; apply warns loudly, runs without the guard, and the report says it too', async () => {
+  it('a role that may not create event triggers: check says so; apply warns loudly, runs without the guard, and the report says it too', async () => {
     const db = 'guard_norole';
     await Promise.all([source, n1].map((c) => c.createDatabase(db)));
     await source.exec(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'migrator') THEN CREATE ROLE migrator LOGIN REPLICATION PASSWORD '${source.password}'; END IF; END $$;`);

@@ -6,7 +6,7 @@ import { OperationError } from '../errors.js';
 import { pgErrorText } from '../pg/connect.js';
 import { TOOL_SCHEMA } from '../pg/ddl-log.js';
 import { guardMode } from '../render/ddl-guard.js';
-import { foreignToolSchema } from '../pg/ddl-guard.js';
+import { foreignToolSchema, guardPresent } from '../pg/ddl-guard.js';
 
 export const installDdlGuard: TaskRunner = async (ctx) => {
   const mode = guardMode(ctx.plan);
@@ -23,6 +23,8 @@ export const installDdlGuard: TaskRunner = async (ctx) => {
     await source.query('ROLLBACK').catch(() => undefined);
     // PostgreSQL 15 lets only a superuser create an event trigger (rds_superuser on RDS and Aurora).
     if ((e as { code?: string }).code !== '42501') throw new OperationError(ctx.redactor.redact(`${ctx.spec.id}: the source said: ${pgErrorText(e)}`));
+    // Refused while replacing a guard another role installed: that one still records or refuses, so "off" would be false.
+    if (await guardPresent(source)) throw new OperationError(`${ctx.spec.id}: a DDL guard is already on the source and this role may not replace it: ${pgErrorText(e)}`, `Remove it as the role that installed it (migrate runbook shows the statements under abort), or run apply as a superuser.`);
     const why = `!! THE DDL GUARD IS OFF (ddl.guard: ${mode} in the plan): the source refused its event trigger (${pgErrorText(e)}). DDL run on the source is neither ${mode === 'block' ? 'refused' : 'recorded'}; only drift detection (status, verify) will notice a schema change. Run apply as a superuser (on RDS and Aurora: a member of rds_superuser) to have it.`;
     ctx.warn(why);
     ctx.progress(why);

@@ -50,5 +50,7 @@ export interface Facts {
   source_unfrozen_at?: string;
   /** migrate finalize dropped the reverse stream: no way back any more. */
   finalized_at?: string;
+  /** The DDL guard on the source (plan: ddl.guard): installed, or off because the role may not create event triggers. */
+  ddl_guard?: { mode: 'warn' | 'block'; installed: boolean; installed_at?: string; off_because?: string; removed_at?: string };
   [key: string]: unknown;
 }

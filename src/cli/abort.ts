@@ -3,6 +3,8 @@ import { loadPlan, stateDir as planStateDir, dumpDir as planDumpDir, type Loaded
 import { Journal } from '../engine/journal.js';
 import { acquireLock } from '../engine/lock.js';
 import { withClient, pgErrorText } from '../pg/connect.js';
+import { removeGuard } from '../pg/ddl-guard.js';
+import { TOOL_SCHEMA } from '../pg/ddl-log.js';
 import { detachAndDropSubscription, dropSlot, dropPublication } from '../pg/teardown.js';
 import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
@@ -204,6 +206,7 @@ async function removeEverything(loaded: LoadedPlan, state: string, live: LiveSta
   await withClient(plan.source.dsn, 'the source', async (source) => {
     for (const r of plan.replication) await attempt(`slot ${r.slot} on the source`, () => dropSlot(source, r.slot));
     for (const r of plan.replication) await attempt(`publication ${r.publication} on the source`, () => dropPublication(source, r.publication));
+    await attempt(`the DDL guard on the source (its event triggers and schema ${TOOL_SCHEMA})`, () => removeGuard(source));
   }).catch((e) => failures.push(ctx.redactor.redact(`the source: ${pgErrorText(e)}`)));
   if (ctx.dropData) {
     // A source still frozen that this state directory cannot account for may

@@ -12,6 +12,7 @@ import { parseConninfo } from '../plan/conninfo.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 import { dropFallbackStream } from '../pg/fallback-teardown.js';
 import { fallbackOf } from '../plan/fallback.js';
+import { refuseWhileDdlPending } from './pending-ddl.js';
 
 /** What the cutover is about to do, for the operator to confirm. */
 function cutoverActions(plan: ResolvedPlan): string[] {
@@ -58,6 +59,8 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
       }
       const reopened = await reopenAfterSwitch(loaded, journal);
       if (reopened) err(`A previous cutover stopped after its switch: ${reopened}.\n`);
+      // Before this cutover freezes or converts anything: the nodes lack what the guard recorded.
+      if (!journal.facts.switched_at) await refuseWhileDdlPending(loaded.plan, file);
     },
     // Before the switch, a cutover is all or nothing: a rerun starts it over.
     redo: (tasks, journal) => (journal.facts.switched_at ? [] : tasks.map((t) => t.id)),

@@ -12,6 +12,7 @@ import { describeFrozenSource } from '../render/frozen-source.js';
 import { JournalUnreadableError } from '../errors.js';
 import type { Facts } from '../facts.js';
 import { fallbackStatus } from './status-fallback.js';
+import { readPendingDdl, ddlStatusSection } from './pending-ddl.js';
 
 /** The journal's facts; an unreadable journal is said, not a reason to show nothing. */
 function journalFacts(dir: string, plan: string): { facts: Facts; problem?: string } {
@@ -77,10 +78,12 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   const spock = await readSpockStatus(plan);
   const fallback = await fallbackStatus(loaded, facts, file);
+  const ddl = await readPendingDdl(plan);
+  const ddlPending = Boolean(ddl.pending?.length);
   // A frozen source is never a healthy state to report: the application cannot write.
-  const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock) && !live.frozen && !frozen;
+  const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock) && !live.frozen && !frozen && !ddlPending;
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}), fallback: fallback.status, notes: fallback.notes }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}), fallback: fallback.status, notes: fallback.notes, ddl_pending: ddl.pending ?? null }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}\n\n`);
@@ -119,5 +122,6 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   if (live.frozen) out(`\n${describeFrozenSource({ database: live.database!, closed: live.closed, switchedAt: facts.switched_at, frozenAt: frozen?.frozen_at, otherRun }, file)}\n`);
   if (journalProblem) out(`\nwarning: ${journalProblem}: what is shown above is read from the databases only.\n`);
   for (const note of fallback.notes) out(`\n${note}\n`);
+  out(ddlStatusSection(ddl, facts, file));
   return healthy ? 0 : 1;
 }

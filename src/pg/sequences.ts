@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { quoteName, quoteLiteral } from '../render/quote.js';
 import { OperationError } from '../errors.js';
+import { TOOL_SCHEMA } from './ddl-log.js';
 import { renderSql } from '../render/templates.js';
 
 export interface SourceSequence {
@@ -46,10 +47,11 @@ export async function readSourceSequences(source: pg.Client, schemas: string[] |
     `SELECT schemaname, sequencename, increment_by::text, min_value::text, max_value::text, start_value::text,
             has_schema_privilege(schemaname, 'USAGE') AND has_sequence_privilege(format('%I.%I', schemaname, sequencename), 'SELECT') AS readable
        FROM pg_sequences
-      WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
+      WHERE schemaname NOT IN ('pg_catalog', 'information_schema', $2)
         AND ($1::text[] IS NULL OR schemaname = ANY($1))
       ORDER BY 1, 2`,
-    [schemas],
+    // The DDL guard's log sequence is the tool's own: the nodes do not have it.
+    [schemas, TOOL_SCHEMA],
   );
   const unreadable = r.rows.filter((x) => !x.readable).map((x) => quoteName(x.schemaname, x.sequencename));
   // A sequence the role may not read must stop the cutover: taking it for

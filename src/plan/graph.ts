@@ -5,6 +5,7 @@
 import type { ResolvedPlan, ReplicationSet } from './plan.js';
 import { fallbackOf } from './fallback.js';
 import { fallbackCutoverTasks, rollbackTasks, finalizeTasks } from './rollback-graph.js';
+import { guardMode } from '../render/ddl-guard.js';
 
 export type Stage = 'apply' | 'cutover' | 'rollback' | 'finalize';
 
@@ -55,6 +56,8 @@ export type TaskKind =
   | 'rollback-switch'
   | 'unfreeze-source'
   | 'drop-fallback'
+  | 'install-ddl-guard'
+  | 'remove-ddl-guard'
   | 'hook';
 
 export interface TaskSpec {
@@ -105,6 +108,8 @@ function applyTasks(plan: ResolvedPlan): TaskSpec[] {
       t.push({ id: `restore:${n.name}`, kind: 'restore', stage: 'apply', phase: 'restore', title: `Restore the dump onto ${n.name}`, deps: ['dump'], node: n.name });
     }
   }
+  // Once the dump has read the source: neither the guard's schema nor its event triggers may reach the nodes.
+  if (guardMode(plan)) t.push({ id: 'ddl-guard', kind: 'install-ddl-guard', stage: 'apply', phase: 'snapshot', title: `Install the DDL guard on the source (ddl.guard: ${guardMode(plan)})`, deps: ['dump'] });
   for (const n of plan.nodes) {
     // A dump without --create leaves out ALTER DATABASE ... SET and ALTER ROLE ... IN DATABASE ... SET.
     t.push({ id: `settings:${n.name}`, kind: 'copy-database-settings', stage: 'apply', phase: 'restore', title: `Give ${n.name}'s database the source database's settings`, deps: [`restore:${n.name}`], node: n.name });
@@ -163,6 +168,8 @@ function cutoverTasks(plan: ResolvedPlan): TaskSpec[] {
   for (const r of sets) t.push({ id: `drop-subscription:${r.node}`, kind: 'drop-subscription', stage: 'cutover', phase: 'cleanup', title: `Drop subscription ${r.subscription} on ${r.node}`, deps: ['switch'], node: r.node, replication: r });
   t.push({ id: 'drop-slots', kind: 'drop-slots', stage: 'cutover', phase: 'cleanup', title: 'Confirm the slots are gone from the source', deps: sets.map((r) => `drop-subscription:${r.node}`) });
   t.push({ id: 'drop-publications', kind: 'drop-publications', stage: 'cutover', phase: 'cleanup', title: 'Drop the publications on the source', deps: ['drop-slots'] });
+  // After the switch: DDL on the source no longer matters to the nodes. One source step after another, in the cutover's sessions.
+  if (guardMode(plan)) t.push({ id: 'remove-ddl-guard', kind: 'remove-ddl-guard', stage: 'cutover', phase: 'cleanup', title: 'Remove the DDL guard from the source', deps: ['drop-publications'] });
   // The builtin freeze closes the source database to new connections until its own objects are gone from it.
   if (plan.cutover.freeze !== 'hook') t.push({ id: 'reopen', kind: 'reopen-source', stage: 'cutover', phase: 'cleanup', title: 'Open the source database to connections again (it stays read-only)', deps: ['drop-publications'] });
   if (fallbackOf(plan)) fallbackCutoverTasks(plan, t);

@@ -10,7 +10,7 @@ type Cutover = NonNullable<Plan['cutover']>;
 
 export type NodeKind = NonNullable<Node['kind']>;
 
-export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools' | 'compare'> & {
+export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 'restore' | 'catch_up' | 'cutover' | 'hooks' | 'publish' | 'tools' | 'compare' | 'ddl'> & {
   source: Filled<Plan['source'], 'lock_timeout_seconds'>;
   nodes: (Node & { kind: NodeKind; replication_set: string })[];
   publish: Publish;
@@ -24,10 +24,11 @@ export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 're
   };
   hooks: (Hook & { on: string; timeout_seconds: number; continue_on_error: boolean })[];
   compare: Filled<Plan['compare'], 'max_slowdown' | 'min_difference_ms' | 'duration_seconds' | 'warmup_seconds' | 'concurrency' | 'statement_timeout_seconds'>;
+  ddl: Filled<Plan['ddl'], 'guard'>;
 };
 
 /** Sections created empty before validation so that ajv fills their defaults. */
-export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'copy', 'restore', 'catch_up', 'cutover', 'hooks', 'compare'] as const;
+export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'copy', 'restore', 'catch_up', 'cutover', 'hooks', 'compare', 'ddl'] as const;
 
 /**
  * A hook's SQL as the plan file has it, ${VAR} references unexpanded, for

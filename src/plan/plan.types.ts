@@ -167,6 +167,15 @@ export interface Plan {
    */
   hooks?: Hook[];
   rollback?: Rollback;
+  /**
+   * Schema changes on the source during the migration window.
+   */
+  ddl?: {
+    /**
+     * An event trigger on the source, installed by apply after the dump and removed by cutover and abort. warn: every DDL statement run outside `migrate ddl` is recorded (pgedge_migrate.ddl_log); status shows it and cutover refuses until it is brought to the nodes (migrate ddl PLAN --recorded ID). block: such statements are refused. off: nothing is installed. Needs a role that may create event triggers (a superuser; rds_superuser on RDS and Aurora); without one apply warns and runs with the guard off.
+     */
+    guard?: 'off' | 'warn' | 'block';
+  };
 }
 export interface Node {
   /**

@@ -5,6 +5,8 @@ import { parseConninfo, formatKeyValue, redactConninfo } from '../plan/conninfo.
 import type { ResolvedPlan } from '../plan/plan.js';
 import { quoteIdent, quoteQualified } from './quote.js';
 import { mergeOptions, nodeSessionOptions } from './spock-local-ddl.js';
+// The DDL guard's schema on the source (an older run's, should one be left): the nodes never get it.
+import { TOOL_SCHEMA } from '../pg/ddl-log.js';
 
 export interface Command {
   program: string;
@@ -26,7 +28,7 @@ export function connection(dsn: string, sessionOptions?: string): { dbname: stri
 
 export function dumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): Command {
   const c = connection(plan.source.dsn);
-  const argv = [`--dbname=${c.dbname}`, `--snapshot=${snapshot}`, '--format=directory', `--jobs=${plan.dump.jobs}`, `--file=${dir}`, '--no-publications', '--no-subscriptions', '--verbose'];
+  const argv = [`--dbname=${c.dbname}`, `--snapshot=${snapshot}`, '--format=directory', `--jobs=${plan.dump.jobs}`, `--file=${dir}`, '--no-publications', '--no-subscriptions', `--exclude-schema=${TOOL_SCHEMA}`, '--verbose'];
   if (plan.dump.compress !== undefined) argv.push(`--compress=${plan.dump.compress}`);
   // pg_dump reads --schema and --table as patterns: unquoted letters fold to
   // lower case and * ? . are special. Quoted as identifiers they match exactly

@@ -4,6 +4,7 @@ import { nodeSessionOptions } from './spock-local-ddl.js';
 import type { ResolvedPlan } from '../plan/plan.js';
 import { connection, toolPath, type Command } from './commands.js';
 import { quoteIdent, quoteLiteral, quoteQualified } from './quote.js';
+import { TOOL_SCHEMA } from '../pg/ddl-log.js';
 
 export interface TableName {
   schema: string;
@@ -46,14 +47,15 @@ function publishedTables(plan: ResolvedPlan): TableName[] | null {
 /**
  * The relations whose data pg_dump would carry for this plan: ordinary tables
  * (partitions are copied leaf by leaf; a partitioned parent holds no rows),
- * unlogged ones too, not temporary ones, not an extension's own. Sequences
+ * unlogged ones too, not temporary ones, not an extension's own, not the
+ * DDL guard's (an older run's, excluded from the schema dump too). Sequences
  * (relkind S) for their values. $1 schemas, $2/$3 schemas and names of tables.
  */
 export const LIST_RELATIONS_SQL = `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
        pg_table_size(c.oid)::bigint AS bytes, greatest(c.reltuples, 0)::bigint AS rows_estimate
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'S') AND c.relpersistence <> 't'
-   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_(toast|temp)'
+   AND n.nspname NOT IN ('pg_catalog', 'information_schema', ${quoteLiteral(TOOL_SCHEMA)}) AND n.nspname !~ '^pg_(toast|temp)'
    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
    AND ($1::text[] IS NULL OR n.nspname = ANY ($1))
    AND ($2::text[] IS NULL OR (n.nspname, c.relname) IN (SELECT * FROM unnest($2::text[], $3::text[])))
@@ -76,7 +78,7 @@ export function sequenceValueSql(t: TableName): string {
 /** The schema only, at the snapshot: a few kB in the dump directory; the data goes by COPY. */
 export function schemaDumpCommand(plan: ResolvedPlan, dir: string, snapshot: string): Command {
   const c = connection(plan.source.dsn);
-  const argv = [`--dbname=${c.dbname}`, `--snapshot=${snapshot}`, '--format=directory', '--section=pre-data', '--section=post-data', `--file=${dir}`, '--no-publications', '--no-subscriptions', '--verbose'];
+  const argv = [`--dbname=${c.dbname}`, `--snapshot=${snapshot}`, '--format=directory', '--section=pre-data', '--section=post-data', `--file=${dir}`, '--no-publications', '--no-subscriptions', `--exclude-schema=${TOOL_SCHEMA}`, '--verbose'];
   // As in dumpCommand: quoted, the patterns match exactly the published names.
   for (const s of plan.publish.schemas ?? []) argv.push(`--schema=${quoteIdent(s)}`);
   for (const t of plan.publish.tables ?? []) argv.push(`--table=${quoteQualified(t)}`);

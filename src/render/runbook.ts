@@ -9,6 +9,7 @@ import { renderSql, renderTemplate } from './templates.js';
 import { shellQuote } from './shell.js';
 import { fallbackOf } from '../plan/fallback.js';
 import { unfreezeByHand } from './frozen-source.js';
+import { guardMode, removeGuardSql } from './ddl-guard.js';
 
 const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   apply: {
@@ -66,7 +67,7 @@ function rollback(plan: ResolvedPlan, database: string, file: string): { phase: 
     .map((r) => `On ${r.node}, with the subsynccommit you noted before the freeze (\`off\` unless you had set it):\n\n\`\`\`sql\n${renderSql('set-apply-sync.sql.hbs', { subscription: r.subscription, value: '<subsynccommit>' })}\n\`\`\``)
     .join('\n\n');
   const dropSubs = plan.replication.map((r) => `On ${r.node}:\n\n\`\`\`sql\n${renderSql('detach-subscription.sql.hbs', { subscription: r.subscription })}\n\`\`\``).join('\n\n');
-  const dropSource = ['```sql', ...slots.map((s) => renderSql('drop-slot.sql.hbs', { slot: s })), ...plan.replication.map((r) => renderSql('drop-publication.sql.hbs', { publication: r.publication })), '```'].join('\n');
+  const dropSource = ['```sql', ...slots.map((s) => renderSql('drop-slot.sql.hbs', { slot: s })), ...plan.replication.map((r) => renderSql('drop-publication.sql.hbs', { publication: r.publication })), ...(guardMode(plan) ? ['-- The DDL guard (ddl.guard), installed after the dump:', removeGuardSql().trim()] : []), '```'].join('\n');
   return [
     { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${file}\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
     { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone after dropping exactly the objects of the dump from the node. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },

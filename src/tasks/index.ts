@@ -33,6 +33,7 @@ import { rollbackSequences } from './rollback-sequences.js';
 import { rollbackCheck } from './rollback-check.js';
 import { rollbackReady, rollbackSwitch, unfreezeSource } from './rollback-switch.js';
 import { dropFallback } from './drop-fallback.js';
+import { installDdlGuard, removeDdlGuard } from './install-ddl-guard.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
@@ -73,4 +74,6 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'rollback-switch': rollbackSwitch,
   'unfreeze-source': unfreezeSource,
   'drop-fallback': dropFallback,
+  'install-ddl-guard': installDdlGuard,
+  'remove-ddl-guard': removeDdlGuard,
 };

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { TaskRunner } from './context.js';
 import { OperationError } from '../errors.js';
 import { dropPostData } from '../pg/drop-post-data.js';
+import { withoutGuardTriggers } from './restore-list.js';
 
 /**
  * copy.method stream: indexes, constraints and triggers, built once the rows
@@ -18,7 +19,7 @@ export const restorePostData: TaskRunner = async (ctx) => {
   }
   const step = ctx.describe().steps[0];
   if (step.type !== 'command') throw new Error('post-data step is not a command');
-  const r = await ctx.run(step.command, `pg_restore-post-data-${node}`);
+  const r = await ctx.run(await withoutGuardTriggers(ctx, step.command, `pg_restore-post-data-${node}`), `pg_restore-post-data-${node}`);
   if (r.exitCode !== 0) {
     throw new OperationError(`pg_restore --section=post-data onto ${node} exited ${r.exitCode}: ${r.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || r.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-post-data-${node}.log`)}`);
   }

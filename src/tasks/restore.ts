@@ -4,6 +4,7 @@ import { OperationError } from '../errors.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { pgErrorText } from '../pg/connect.js';
 import { watchCopies } from './copy-progress.js';
+import { withoutGuardTriggers } from './restore-list.js';
 import { spockQueueMark, spockQueuedSince } from '../pg/spock-ddl-queue.js';
 import type pg from 'pg';
 import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
@@ -29,7 +30,7 @@ export const restore: TaskRunner = async (ctx) => {
   const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
   const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   const stopWatching = watchCopies(ctx, node);
-  const res = await ctx.run(step.command, `pg_restore-${node}`).finally(stopWatching);
+  const res = await withoutGuardTriggers(ctx, step.command, `pg_restore-${node}`).then((cmd) => ctx.run(cmd, `pg_restore-${node}`)).finally(stopWatching);
   if (res.exitCode !== 0) {
     throw new OperationError(`pg_restore onto ${node} exited ${res.exitCode}: ${res.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || res.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-${node}.log`)}`);
   }

@@ -63,7 +63,8 @@ export async function userTables(cluster: Cluster, db: string): Promise<string[]
        FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind = 'r'
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        -- The DDL guard's schema lives on the source only (src/pg/ddl-log.ts).
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgedge_migrate')
         AND n.nspname NOT LIKE 'pg\\_toast%'
         AND n.nspname NOT LIKE 'pg\\_temp\\_%'`,
     [],

@@ -299,3 +299,20 @@ describe('copy.method stream', () => {
     expect(task(buildGraph(planFromText(`${TWO_NODES}${DUMP}`, {}), 'apply'), 'anchor').durableWith).toBe('dump');
   });
 });
+
+describe('ddl.guard', () => {
+  it('installs the guard once the dump has read the source, and removes it after the switch; off, neither task exists', () => {
+    for (const copy of ['', 'copy:\n  method: stream\n']) {
+      const plan = planFromText(`${TWO_NODES}${copy}ddl:\n  guard: warn\n`, {});
+      const apply = buildGraph(plan, 'apply');
+      expect(task(apply, 'ddl-guard').deps).toEqual(['dump']);
+      expect(ancestors(apply, 'ddl-guard')).toContain('anchor');
+      const cutover = buildGraph(plan, 'cutover');
+      expect(ancestors(cutover, 'remove-ddl-guard')).toContain('switch');
+      expect(ancestors(cutover, 'freeze')).not.toContain('remove-ddl-guard');
+    }
+    const off = planFromText(TWO_NODES, {});
+    expect(ids(buildGraph(off, 'apply'))).not.toContain('ddl-guard');
+    expect(ids(buildGraph(off, 'cutover'))).not.toContain('remove-ddl-guard');
+  });
+});

@@ -46,6 +46,7 @@ describe('defaults filled by validation', () => {
     ['compare.warmup_seconds', plan.compare.warmup_seconds, 3],
     ['compare.concurrency', plan.compare.concurrency, 2],
     ['compare.statement_timeout_seconds', plan.compare.statement_timeout_seconds, 10],
+    ['ddl.guard', plan.ddl.guard, 'off'],
   ])('%s', (_path, value, expected) => {
     expect(value).toEqual(expected);
   });
@@ -117,6 +118,7 @@ describe('defaults filled by validation', () => {
         'properties.compare.properties.statement_timeout_seconds',
         'properties.compare.properties.warmup_seconds',
         'properties.copy.properties.jobs',
+        'properties.ddl.properties.guard',
         'properties.copy.properties.method',
         'properties.dump.properties.jobs',
         'properties.restore.properties.jobs',

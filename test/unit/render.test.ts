@@ -194,6 +194,7 @@ describe('client commands', () => {
       `--file=${DUMP_DIR}`,
       '--no-publications',
       '--no-subscriptions',
+      '--exclude-schema=pgedge_migrate',
       '--verbose',
     ]);
     expect(c.env).toEqual({ PGPASSWORD: 'src-Secret-1' });
@@ -205,7 +206,7 @@ describe('client commands', () => {
     expect(step.type).toBe('command');
     const line = commandLine(step as Extract<typeof step, { type: 'command' }>);
     expect(line).toBe(
-      `PGPASSWORD=**** pg_dump '--dbname=user=migrator dbname=app host=source.example.com port=5432 sslmode=require' '--snapshot=<snapshot_name>' --format=directory --jobs=8 --file=${DUMP_DIR} --no-publications --no-subscriptions --verbose`,
+      `PGPASSWORD=**** pg_dump '--dbname=user=migrator dbname=app host=source.example.com port=5432 sslmode=require' '--snapshot=<snapshot_name>' --format=directory --jobs=8 --file=${DUMP_DIR} --no-publications --no-subscriptions --exclude-schema=pgedge_migrate --verbose`,
     );
   });
 

@@ -38,7 +38,7 @@ describe('rules next to schema errors', () => {
     expect(problemsOf(text)).toEqual([
       '11:11: replication[0].slot: "Slot_1" is not a valid slot name: PostgreSQL allows only lower case letters, digits and underscores',
       '14:9: dump.jobs: must be >= 1',
-      '15:1: the plan: unknown property "unknown_section" (expected one of: version, name, state_dir, source, nodes, replication, publish, dump, copy, restore, tools, catch_up, cutover, compare, hooks, rollback)',
+      '15:1: the plan: unknown property "unknown_section" (expected one of: version, name, state_dir, source, nodes, replication, publish, dump, copy, restore, tools, catch_up, cutover, compare, hooks, rollback, ddl)',
     ]);
   });
 

@@ -3,13 +3,15 @@
 import { quoteLiteral } from '../../render/quote.js';
 import type { CheckContext } from '../context.js';
 import { planTableName } from '../../plan/table-name.js';
+import { TOOL_SCHEMA } from '../../pg/ddl-log.js';
 
 export interface Scope {
   where: string;
   params: unknown[];
 }
 
-const SYSTEM_SCHEMA = `(%n.nspname IN ('pg_catalog', 'information_schema') OR %n.nspname ~ '^pg_(toast|temp_|toast_temp_)')`;
+// The DDL guard's schema is the tool's own: never published, dumped or compared.
+const SYSTEM_SCHEMA = `(%n.nspname IN ('pg_catalog', 'information_schema', ${quoteLiteral(TOOL_SCHEMA)}) OR %n.nspname ~ '^pg_(toast|temp_|toast_temp_)')`;
 const NOT_EXTENSION_MEMBER = `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = %table::regclass AND d.objid = %oid AND d.deptype = 'e')`;
 
 export function systemSchema(n: string): string {

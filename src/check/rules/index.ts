@@ -2,6 +2,7 @@
 import type { Rule } from '../rule.js';
 import { rule as source_database_settings } from './source.database_settings.js';
 import { rule as source_ddl } from './source.ddl.js';
+import { rule as source_ddl_guard_privilege } from './source.ddl_guard_privilege.js';
 import { rule as source_existing_publications } from './source.existing_publications.js';
 import { rule as source_existing_slots } from './source.existing_slots.js';
 import { rule as source_inactive_slots } from './source.inactive_slots.js';
@@ -58,6 +59,7 @@ import { rule as tools_vacuumdb } from './tools.vacuumdb.js';
 export const RULES: readonly Rule[] = [
   source_database_settings,
   source_ddl,
+  source_ddl_guard_privilege,
   source_existing_publications,
   source_existing_slots,
   source_inactive_slots,

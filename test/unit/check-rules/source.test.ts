@@ -94,6 +94,21 @@ describe('source.publication_privilege', () => {
   });
 });
 
+describe('source.ddl_guard_privilege', () => {
+  const role = { superuser: false, replication: true, memberships: [] };
+  const guarded = context('ddl:\n  guard: block\n');
+  it('says nothing with the guard off, or for a superuser or rds_superuser', () => {
+    expect(run('source.ddl_guard_privilege', sourceFacts({ role }))).toEqual([]);
+    expect(run('source.ddl_guard_privilege', clean, guarded)).toEqual([]);
+    expect(run('source.ddl_guard_privilege', sourceFacts({ role: { ...role, memberships: ['rds_superuser'] } }), guarded)).toEqual([]);
+  });
+  it('warns that the guard will be off for a role that may not create event triggers', () => {
+    const [f] = run('source.ddl_guard_privilege', sourceFacts({ role }), guarded);
+    expect(f.severity).toBe('warning');
+    expect(f.found).toBe('role migrator is not a superuser: it may not create event triggers, so the DDL guard (ddl.guard: block) will be off');
+  });
+});
+
 describe('source.select_privilege', () => {
   it('names unreadable tables and sequences with their GRANTs', () => {
     expect(run('source.select_privilege', clean)).toEqual([]);

@@ -8,6 +8,7 @@
 import type { Node } from '../plan/plan.js';
 import type { RelKind, SourceFacts } from './context.js';
 import type { NotWritable } from '../pg/node-writable.js';
+import type { MaintenanceRefusal } from '../pg/connect.js';
 
 export type { SourceFacts, PublishedTable, RelKind } from './context.js';
 
@@ -83,6 +84,19 @@ export interface PreparedTransaction {
   age: number;
 }
 
+/** What the builtin freeze needs of the source role: a session on another database of the server, and ALTER DATABASE on its own. */
+export interface FreezeAccess {
+  /** The database the session opened on (postgres, else template1); undefined when neither took it. */
+  via: string | undefined;
+  /** Why each database tried before it (or both) refused. */
+  refused: MaintenanceRefusal[];
+  /** The source database's owner, and whether the role has its privileges (what ALTER DATABASE asks). */
+  owner: string;
+  may_alter: boolean;
+  /** The tool's address as the source sees it (null: a Unix socket), for a pg_hba.conf line. */
+  client_addr: string | null;
+}
+
 /** Everything the source rules judge. */
 export interface SourceCatalog extends SourceSummary {
   /** Every slot on the server, of any database. */
@@ -104,6 +118,8 @@ export interface SourceCatalog extends SourceSummary {
   plan_publications: string[];
   long_transactions: LongTransaction[];
   prepared_transactions: PreparedTransaction[];
+  /** Undefined under cutover.freeze: hook, where the tool closes nothing. */
+  freeze_access: FreezeAccess | undefined;
   /** WAL written while the checks ran: the source's write rate now. */
   wal_rate: { bytes: number; seconds: number };
 }

@@ -9,6 +9,7 @@ import type { Node } from '../plan/plan.js';
 import type { RelKind, SourceFacts } from './context.js';
 import type { NotWritable } from '../pg/node-writable.js';
 import type { MaintenanceRefusal } from '../pg/connect.js';
+import type { ExistingOwner } from './run-owner.js';
 
 export type { SourceFacts, PublishedTable, RelKind } from './context.js';
 
@@ -84,6 +85,12 @@ export interface PreparedTransaction {
   age: number;
 }
 
+/** A publication the plan names that exists, and whose run it is (by its comment, as apply's ownership guard reads it). */
+export interface PlanPublication {
+  name: string;
+  owner: ExistingOwner;
+}
+
 /** What the builtin freeze needs of the source role: a session on another database of the server, and ALTER DATABASE on its own. */
 export interface FreezeAccess {
   /** The database the session opened on (postgres, else template1); undefined when neither took it. */
@@ -115,7 +122,7 @@ export interface SourceCatalog extends SourceSummary {
   temporary_tables: number;
   large_objects: number;
   /** Publications the plan names that already exist. */
-  plan_publications: string[];
+  plan_publications: PlanPublication[];
   long_transactions: LongTransaction[];
   prepared_transactions: PreparedTransaction[];
   /** Undefined under cutover.freeze: hook, where the tool closes nothing. */
@@ -186,8 +193,8 @@ export interface NodeFacts {
   /** Relations and schemas of the source's restore that the node already has (none read without the source). */
   existing_relations: { schema: string; name: string; kind: RelKind }[];
   existing_schemas: string[];
-  /** The plan's subscription, if it exists in this database. */
-  subscription: { enabled: boolean } | undefined;
+  /** The plan's subscription, if it exists in this database, and whose run it is (by its comment). */
+  subscription: { enabled: boolean; owner: ExistingOwner } | undefined;
   /** Of the roles the restore names, those the node has. */
   present_roles: string[];
   /** Of the source's extensions, those the node's server has, and their version created here (null: not created). */

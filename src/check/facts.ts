@@ -100,6 +100,9 @@ export interface FreezeAccess {
   /** The source database's owner, and whether the role has its privileges (what ALTER DATABASE asks). */
   owner: string;
   may_alter: boolean;
+  /** Whether the role sees other roles' sessions in pg_stat_activity (pg_read_all_stats) and may end them (pg_signal_backend): see pg/write-freeze.ts. */
+  may_see_sessions: boolean;
+  may_signal: boolean;
   /** The tool's address as the source sees it (null: a Unix socket), for a pg_hba.conf line. */
   client_addr: string | null;
 }

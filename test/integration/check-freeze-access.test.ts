@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { startClusters, type Cluster } from '../harness/index.js';
 import { loadPlan } from '../../src/plan/load.js';
 import { runChecks, type Finding } from '../../src/check/run-checks.js';
+import { renderSql } from '../../src/render/templates.js';
+import pg from 'pg';
 import { runCli, tempDir } from './support.js';
 
 let source: Cluster;
@@ -24,6 +26,8 @@ beforeAll(async () => {
   await source.exec('ALTER DATABASE app OWNER TO frz');
   await source.exec('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)', 'app');
   await source.exec('REVOKE CONNECT ON DATABASE postgres FROM PUBLIC; REVOKE CONNECT ON DATABASE template1 FROM PUBLIC');
+  // The sessions of other roles the freeze ends: a concern of the last test only.
+  await source.exec('GRANT pg_read_all_stats, pg_signal_backend TO frz, guest');
 });
 
 afterAll(async () => {
@@ -121,6 +125,47 @@ describe('check: the source role can reach the source server for the freeze', ()
 
   it('a superuser passes; under freeze: hook the tool closes nothing and nothing is reported', async () => {
     expect(await freezeFindings('superuser', 'postgres')).toEqual([]);
-    expect(await freezeFindings('hookonly', 'frz', 'cutover:\n  freeze: hook\n  freeze_hook:\n    run: "true"\n  unfreeze_hook:\n    run: "true"')).toEqual([]);
+    const hook = 'cutover:\n  freeze: hook\n  freeze_hook:\n    run: "true"\n  unfreeze_hook:\n    run: "true"';
+    expect(await freezeFindings('hookonly', 'frz', hook)).toEqual([]);
+  });
+
+  it("a role that cannot see other roles' sessions: the freeze's own statement passes over one, which goes on writing; check says so, and the cutover refuses to freeze", async () => {
+    await source.exec('REVOKE pg_read_all_stats, pg_signal_backend FROM frz; GRANT CONNECT ON DATABASE postgres TO frz');
+    await source.exec('ALTER TABLE t OWNER TO frz; GRANT INSERT ON t TO guest', 'app');
+    const guest = new pg.Client({ host: source.host, port: source.port, user: 'guest', password: PASSWORD, database: 'app' });
+    guest.on('error', () => undefined);
+    await guest.connect();
+    const asFrz = new pg.Client({ host: source.host, port: source.port, user: 'frz', password: PASSWORD, database: 'app' });
+    await asFrz.connect();
+    try {
+      const [f] = await freezeFindings('blind', 'frz');
+      expect(f.found).toBe("role frz may not see (pg_read_all_stats) or end (pg_signal_backend) other roles' sessions of the source database, and is not a superuser");
+      expect(f.fix).toContain('GRANT pg_read_all_stats, pg_signal_backend TO frz;');
+      // The freeze's statement that ends the other sessions, as frz: guest's is not even seen.
+      const terminate = renderSql('freeze-writes.sql.hbs', { database: 'app', own_pids: [] }).split(/;\s*\n/).slice(1).join(';\n');
+      expect((await asFrz.query(terminate)).rows).toEqual([]);
+      await guest.query('INSERT INTO t VALUES (2)'); // still there, still writing
+
+      // The cutover asks the same before it freezes, and refuses: nothing frozen.
+      const { file, env } = writePlan('blind', 'frz', 'publish:\n  tables: [public.t]\nrestore:\n  no_owner: true\n  no_privileges: true');
+      const apply = await runCli(['apply', file, '--skip-check', 'source.freeze_access'], { cwd: dir, env });
+      expect(apply.code, apply.stdout + '\n' + apply.stderr).toBe(0);
+      const cutover = await runCli(['cutover', file, '--yes'], { cwd: dir, env });
+      expect(cutover.code, cutover.stdout + cutover.stderr).toBe(1);
+      expect(cutover.stderr).toContain("the source role frz may not see (pg_read_all_stats) or end (pg_signal_backend) other roles' sessions");
+      expect(cutover.stderr).toContain('Nothing was frozen');
+      expect(await source.query("SELECT datallowconn FROM pg_database WHERE datname = 'app'")).toEqual([{ datallowconn: true }]);
+      expect(await source.query("SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app') AND setrole = 0")).toEqual([]);
+      await guest.query('INSERT INTO t VALUES (3)');
+
+      // With both, the statement sees guest's session and ends it; check has nothing to say.
+      await source.exec('GRANT pg_read_all_stats, pg_signal_backend TO frz');
+      expect(await freezeFindings('sighted', 'frz')).toEqual([]);
+      expect((await asFrz.query(terminate)).rows).toEqual([{ pid: guest.processID, pg_terminate_backend: true }]);
+      expect((await runCli(['abort', file], { cwd: dir, env })).code).toBe(0);
+    } finally {
+      await guest.end().catch(() => undefined);
+      await asFrz.end();
+    }
   });
 });

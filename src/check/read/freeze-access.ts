@@ -1,9 +1,11 @@
 // What the cutover's builtin freeze needs of the source role beyond its own
 // database: a session on another database of the server (the same attempt as
-// the cutover's, connectMaintenance), and the right to ALTER the database.
+// the cutover's, connectMaintenance), the right to ALTER the database, and
+// to see and end every other role's session of it.
 // Opening a session changes nothing; it is closed at once.
 import type pg from 'pg';
 import { openMaintenance } from '../../pg/connect.js';
+import { readFreezePrivileges } from '../../pg/write-freeze.js';
 import type { CheckContext } from '../context.js';
 import type { FreezeAccess } from '../facts.js';
 
@@ -17,5 +19,7 @@ export async function readFreezeAccess(c: pg.Client, ctx: CheckContext): Promise
     `SELECT pg_get_userbyid(datdba) AS owner, pg_has_role(current_user, datdba, 'USAGE') AS may_alter, host(inet_client_addr()) AS client_addr
        FROM pg_database WHERE datname = current_database()`,
   );
-  return { via, refused, ...rows[0] };
+  // The same question the freeze asks before it freezes (tasks/freeze-writes.ts).
+  const { may_see_sessions, may_signal } = await readFreezePrivileges(c);
+  return { via, refused, ...rows[0], may_see_sessions, may_signal };
 }

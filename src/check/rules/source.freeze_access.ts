@@ -2,6 +2,7 @@ import { quoteIdent } from '../../render/quote.js';
 import type { MaintenanceRefusal } from '../../pg/connect.js';
 import type { FreezeAccess } from '../facts.js';
 import { error, type SourceRule, type Verdict } from '../rule.js';
+import { freezePrivilegesGrant, freezePrivilegesLacking } from '../../pg/write-freeze.js';
 
 const WHY =
   "The cutover's freeze runs ALTER DATABASE ... ALLOW_CONNECTIONS false (and SET default_transaction_read_only) on the source database, which PostgreSQL allows only from another database of the same server, and only to the database's owner or a superuser. The tool opens that session as the plan's source role, on the database postgres, else template1: without it the cutover stops just before the freeze, with the nodes caught up and waiting.";
@@ -43,14 +44,22 @@ function mayNotAlter(a: FreezeAccess, role: string, database: string): Verdict {
   );
 }
 
+function sessionsOutOfReach(a: FreezeAccess, role: string): Verdict {
+  return error(
+    `role ${role} may not ${freezePrivilegesLacking({ role, ...a })} other roles' sessions of the source database, and is not a superuser`,
+    "The builtin freeze ends every other client session of the source database, found in pg_stat_activity, and the fence looks there again before the switch. Without pg_read_all_stats another role's session shows no backend_type: the freeze passes over it and it can keep writing after the freeze, behind the nodes' back. Without pg_signal_backend ending it fails, and the cutover is called off (it refuses to freeze without both). A superuser's session only a superuser may end.",
+    `On the source, as a superuser: ${freezePrivilegesGrant({ role, ...a })} (on RDS and Aurora rds_superuser has both), or run the migration as a superuser.`,
+  );
+}
+
 export const rule: SourceRule = {
   id: 'source.freeze_access',
   target: 'source',
   severity: 'error',
-  title: "the source role can close the source database for the cutover's freeze (from postgres or template1, as its owner)",
+  title: "the source role can freeze the source database: close it (from postgres or template1, as its owner) and end every other session of it",
   docs: {
-    why: WHY,
-    fix: 'GRANT CONNECT ON DATABASE postgres TO <role>; and a pg_hba.conf line that lets <role> into postgres; ALTER DATABASE <db> OWNER TO <role>; (or run as a superuser, or cutover.freeze: hook).',
+    why: `${WHY} It then ends every other session of the database, which takes pg_read_all_stats (to see another role's session at all) and pg_signal_backend.`,
+    fix: 'GRANT CONNECT ON DATABASE postgres TO <role>; and a pg_hba.conf line that lets <role> into postgres; ALTER DATABASE <db> OWNER TO <role>; GRANT pg_read_all_stats, pg_signal_backend TO <role>; (or run as a superuser, or cutover.freeze: hook).',
   },
   check: (f) => {
     const a = f.freeze_access;
@@ -58,6 +67,7 @@ export const rule: SourceRule = {
     const out: Verdict[] = [];
     if (!a.via) out.push(cannotConnect(a, f.user));
     if (!a.may_alter) out.push(mayNotAlter(a, f.user, f.database));
+    if (!a.may_see_sessions || !a.may_signal) out.push(sessionsOutOfReach(a, f.user));
     return out;
   },
 };

@@ -80,7 +80,7 @@ export function sourceFacts(over: Partial<SourceCatalog> = {}): SourceCatalog {
     long_transactions: [],
     prepared_transactions: [],
     wal_rate: { bytes: 1024 * 1024, seconds: 1 },
-    freeze_access: { via: 'postgres', refused: [], owner: 'migrator', may_alter: true, client_addr: '10.0.0.5' },
+    freeze_access: { via: 'postgres', refused: [], owner: 'migrator', may_alter: true, may_see_sessions: true, may_signal: true, client_addr: '10.0.0.5' },
     ...over,
   };
 }

@@ -5,7 +5,7 @@ import { describe, it, expect } from 'vitest';
 import { run, sourceFacts } from './facts.js';
 import type { FreezeAccess } from '../../../src/check/facts.js';
 
-const access = (over: Partial<FreezeAccess>) => sourceFacts({ freeze_access: { via: 'postgres', refused: [], owner: 'migrator', may_alter: true, client_addr: '10.0.0.5', ...over } });
+const access = (over: Partial<FreezeAccess>) => sourceFacts({ freeze_access: { via: 'postgres', refused: [], owner: 'migrator', may_alter: true, may_see_sessions: true, may_signal: true, client_addr: '10.0.0.5', ...over } });
 const noConnect = { code: '42501', message: 'permission denied for database "postgres" (User does not have CONNECT privilege.)' };
 const hba = { code: '28000', message: 'no pg_hba.conf entry for host "10.0.0.5", user "migrator", database "postgres", no encryption' };
 
@@ -31,6 +31,14 @@ describe('source.freeze_access', () => {
     expect(v6.fix).toMatch(/^host +postgres +migrator +::1\/128 +scram-sha-256$/m);
     const [local] = run('source.freeze_access', access({ via: undefined, client_addr: null, refused: [{ database: 'postgres', code: '3D000', message: 'database "postgres" does not exist' }, { database: 'template1', ...hba }] }));
     expect(local.fix).toMatch(/^local +template1 +migrator +scram-sha-256$/m);
+  });
+
+  it("a role that may not see or end other roles' sessions is an error whose fix grants what it lacks", () => {
+    const [blind] = run('source.freeze_access', access({ may_see_sessions: false, may_signal: false }));
+    expect(blind).toMatchObject({ severity: 'error', found: "role migrator may not see (pg_read_all_stats) or end (pg_signal_backend) other roles' sessions of the source database, and is not a superuser" });
+    expect(blind.fix).toContain('GRANT pg_read_all_stats, pg_signal_backend TO migrator;');
+    expect(blind.why).toContain('keep writing after the freeze');
+    expect(run('source.freeze_access', access({ may_signal: false }))[0].fix).toContain('GRANT pg_signal_backend TO migrator;');
   });
 
   it('not the owner: ALTER DATABASE ... OWNER TO, or membership of the owner', () => {

@@ -51,6 +51,21 @@ export function freezePrivilegesGrant(p: FreezePrivileges): string | undefined {
   return missing.length ? `GRANT ${missing.join(', ')} TO ${quoteIdent(p.role)};` : undefined;
 }
 
+/**
+ * Before a freeze: one that cannot see another role's sessions would end none
+ * of them and report success while they go on writing; one that may not end
+ * them fails halfway. `where`: 'the source', 'node n1'; `then`: what to do after the GRANT.
+ */
+export async function requireFreezePrivileges(c: pg.Client, where: string, then: string): Promise<void> {
+  const p = await readFreezePrivileges(c);
+  const lacks = freezePrivilegesLacking(p);
+  if (!lacks) return;
+  throw new OperationError(
+    `the role ${p.role} may not ${lacks} other roles' sessions on ${where}: a freeze could leave one of them writing`,
+    `Nothing was frozen. On ${where}, as a superuser: ${freezePrivilegesGrant(p)} then ${then}.`,
+  );
+}
+
 export async function databaseReadOnlySetting(source: pg.Client): Promise<{ database: string; value: string | null }> {
   const r = await source.query<{ database: string; value: string | null }>(
     `SELECT current_database() AS database,

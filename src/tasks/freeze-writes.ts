@@ -1,25 +1,9 @@
 import type { TaskRunner } from './context.js';
-import { databaseReadOnlySetting, freezeWrites as freeze, closeDatabase, readFreezePrivileges, freezePrivilegesGrant, freezePrivilegesLacking } from '../pg/write-freeze.js';
-import type pg from 'pg';
+import { databaseReadOnlySetting, freezeWrites as freeze, closeDatabase, requireFreezePrivileges } from '../pg/write-freeze.js';
 import { preparedTransactions, describePrepared } from '../pg/write-fence.js';
 import { runSqlStep } from './sql.js';
 import { renderSql } from '../render/templates.js';
 import { OperationError } from '../errors.js';
-
-/**
- * A freeze that cannot see another role's sessions would end none of them and
- * report success while they go on writing; one that may not end them fails
- * halfway. Either way it must not start (migrate check says so beforehand: source.freeze_access).
- */
-async function refuseBlindFreeze(source: pg.Client): Promise<void> {
-  const p = await readFreezePrivileges(source);
-  const lacks = freezePrivilegesLacking(p);
-  if (!lacks) return;
-  throw new OperationError(
-    `the source role ${p.role} may not ${lacks} other roles' sessions of the source database: the freeze could leave one of them writing`,
-    `Nothing was frozen. On the source, as a superuser: ${freezePrivilegesGrant(p)} then run cutover again (or freeze with your own hook: cutover.freeze: hook).`,
-  );
-}
 
 export const freezeWrites: TaskRunner = async (ctx) => {
   const { plan } = ctx;
@@ -27,7 +11,8 @@ export const freezeWrites: TaskRunner = async (ctx) => {
   const setting = await databaseReadOnlySetting(source);
   ctx.facts.source_database = setting.database;
   const builtin = plan.cutover.freeze !== 'hook';
-  if (builtin) await refuseBlindFreeze(source);
+  // migrate check says so beforehand (source.freeze_access).
+  if (builtin) await requireFreezePrivileges(source, 'the source', 'run cutover again (or freeze with your own hook: cutover.freeze: hook)');
   // Durable before it takes effect: a kill from here on still knows how to undo it.
   // The downtime runs from the first freeze of a cutover started over after a kill.
   const frozenAt = new Date().toISOString();

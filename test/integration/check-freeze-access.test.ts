@@ -152,7 +152,7 @@ describe('check: the source role can reach the source server for the freeze', ()
       expect(apply.code, apply.stdout + '\n' + apply.stderr).toBe(0);
       const cutover = await runCli(['cutover', file, '--yes'], { cwd: dir, env });
       expect(cutover.code, cutover.stdout + cutover.stderr).toBe(1);
-      expect(cutover.stderr).toContain("the source role frz may not see (pg_read_all_stats) or end (pg_signal_backend) other roles' sessions");
+      expect(cutover.stderr).toContain("the role frz may not see (pg_read_all_stats) or end (pg_signal_backend) other roles' sessions on the source");
       expect(cutover.stderr).toContain('Nothing was frozen');
       expect(await source.query("SELECT datallowconn FROM pg_database WHERE datname = 'app'")).toEqual([{ datallowconn: true }]);
       expect(await source.query("SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'app') AND setrole = 0")).toEqual([]);

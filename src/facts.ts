@@ -30,8 +30,12 @@ export interface Facts {
   freeze_attempts?: number;
   /** Each subscription's synchronous_commit before the cutover made apply synchronous. */
   apply_sync_before?: Record<string, string>;
-  /** Per node: the source database's settings carried to it (pg_db_role_setting), and its database's name. */
-  database_settings?: Record<string, { database: string; settings: { role: string | null; name: string; value: string }[] }>;
+  /**
+   * Per node: the source database's settings carried to it (pg_db_role_setting), and its database's name;
+   * what abort --drop-data gives back: `before`, the node database's own settings as the first attempt found
+   * them, and `set`, every setting any attempt set there.
+   */
+  database_settings?: Record<string, { database: string; settings: { role: string | null; name: string; value: string }[]; before?: { role: string | null; name: string; value: string }[]; set?: { role: string | null; name: string }[] }>;
   /** Per node, what the cutover did to each sequence. */
   sequences?: Record<string, SequenceAction[]>;
   /** When the application was switched to the nodes: the cutover's point of no return. */

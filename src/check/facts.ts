@@ -8,6 +8,8 @@
 import type { Node } from '../plan/plan.js';
 import type { RelKind, SourceFacts } from './context.js';
 import type { NotWritable } from '../pg/node-writable.js';
+import type { MaintenanceRefusal } from '../pg/connect.js';
+import type { ExistingOwner } from './run-owner.js';
 
 export type { SourceFacts, PublishedTable, RelKind } from './context.js';
 
@@ -83,6 +85,28 @@ export interface PreparedTransaction {
   age: number;
 }
 
+/** A publication the plan names that exists, and whose run it is (by its comment, as apply's ownership guard reads it). */
+export interface PlanPublication {
+  name: string;
+  owner: ExistingOwner;
+}
+
+/** What the builtin freeze needs of the source role: a session on another database of the server, and ALTER DATABASE on its own. */
+export interface FreezeAccess {
+  /** The database the session opened on (postgres, else template1); undefined when neither took it. */
+  via: string | undefined;
+  /** Why each database tried before it (or both) refused. */
+  refused: MaintenanceRefusal[];
+  /** The source database's owner, and whether the role has its privileges (what ALTER DATABASE asks). */
+  owner: string;
+  may_alter: boolean;
+  /** Whether the role sees other roles' sessions in pg_stat_activity (pg_read_all_stats) and may end them (pg_signal_backend): see pg/write-freeze.ts. */
+  may_see_sessions: boolean;
+  may_signal: boolean;
+  /** The tool's address as the source sees it (null: a Unix socket), for a pg_hba.conf line. */
+  client_addr: string | null;
+}
+
 /** Everything the source rules judge. */
 export interface SourceCatalog extends SourceSummary {
   /** Every slot on the server, of any database. */
@@ -101,9 +125,11 @@ export interface SourceCatalog extends SourceSummary {
   temporary_tables: number;
   large_objects: number;
   /** Publications the plan names that already exist. */
-  plan_publications: string[];
+  plan_publications: PlanPublication[];
   long_transactions: LongTransaction[];
   prepared_transactions: PreparedTransaction[];
+  /** Undefined under cutover.freeze: hook, where the tool closes nothing. */
+  freeze_access: FreezeAccess | undefined;
   /** WAL written while the checks ran: the source's write rate now. */
   wal_rate: { bytes: number; seconds: number };
 }
@@ -170,8 +196,8 @@ export interface NodeFacts {
   /** Relations and schemas of the source's restore that the node already has (none read without the source). */
   existing_relations: { schema: string; name: string; kind: RelKind }[];
   existing_schemas: string[];
-  /** The plan's subscription, if it exists in this database. */
-  subscription: { enabled: boolean } | undefined;
+  /** The plan's subscription, if it exists in this database, and whose run it is (by its comment). */
+  subscription: { enabled: boolean; owner: ExistingOwner } | undefined;
   /** Of the roles the restore names, those the node has. */
   present_roles: string[];
   /** Of the source's extensions, those the node's server has, and their version created here (null: not created). */

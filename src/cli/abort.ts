@@ -10,6 +10,8 @@ import { redactorFor } from '../engine/run-stage.js';
 import { unfreezeSource, reopenAfterSwitch } from '../tasks/unfreeze.js';
 import { unfreezeWrites } from '../pg/write-freeze.js';
 import { dropRestoredObjects } from '../pg/drop-restored.js';
+import { restoreNodeSettings } from '../pg/restore-database-settings.js';
+import { describeSettings } from '../render/restore-database-settings.js';
 import { dropFallbackStream } from '../pg/fallback-teardown.js';
 import { unfreezeNodes } from './rollback.js';
 import { JournalUnreadableError } from '../errors.js';
@@ -61,7 +63,7 @@ function confirmAbort(loaded: LoadedPlan, state: string, opts: AbortOptions, fil
   const what = [
     ...plan.replication.map((r) => `subscription ${r.subscription} on ${r.node}, slot ${r.slot} and publication ${r.publication} on the source`),
     'a write freeze on the source left by a cutover that did not switch',
-    ...(opts.dropData ? [`on ${plan.nodes.map((n) => n.name).join(', ')}: every object the restore created, and its data`] : []),
+    ...(opts.dropData ? [`on ${plan.nodes.map((n) => n.name).join(', ')}: every object the restore created, and its data; the database settings apply gave them, back to their own`] : []),
     `the dump directory and the journal under ${state}`,
   ];
   return confirm(what, 'Abort the migration?', out);
@@ -213,9 +215,17 @@ async function removeEverything(loaded: LoadedPlan, state: string, live: LiveSta
     // have been switched from another one: its nodes would be the live database.
     const frozenNow = sourceFrozen(await readLiveState(plan, undefined, state));
     if (frozenNow) failures.push('restored objects on the nodes: not dropped, because the source is still read-only and this state directory cannot tell whether writes were switched to the nodes');
-    else for (const n of plan.nodes) await attempt(`restored objects on ${n.name}`, () => dropRestoredObjects(plan, n.name, planDumpDir(loaded, state), ctx.redactor));
+    else for (const n of plan.nodes) await dropNodeData(loaded, state, n.name, ctx, attempt);
+    if (!frozenNow && ctx.unreadable) ctx.notes.push("the database settings apply carried to the nodes (ALTER DATABASE ... SET, ALTER ROLE ... IN DATABASE ... SET) are not known without the journal, and stay: compare each node's pg_db_role_setting with the source's.");
   }
   return { removed, failures };
+}
+
+/** The restore's objects, then the settings apply gave the node's database (back to the node's own, as the journal recorded them). */
+async function dropNodeData(loaded: LoadedPlan, state: string, node: string, ctx: RemoveContext, attempt: (what: string, fn: () => Promise<boolean | void>) => Promise<void>): Promise<void> {
+  await attempt(`restored objects on ${node}`, () => dropRestoredObjects(loaded.plan, node, planDumpDir(loaded, state), ctx.redactor));
+  const carried = ctx.journal?.facts.database_settings?.[node];
+  if (carried?.set?.length) await attempt(`the database settings apply carried to ${node} (${describeSettings(carried.set)}), back to the node's own`, () => restoreNodeSettings(loaded.plan, node, carried));
 }
 
 /** Once nothing of the migration is left: its dump (after --drop-data, which reads its list of objects), journal, identity and dump claim go too. */

@@ -69,26 +69,44 @@ export async function withClient<T>(dsn: string, label: string, fn: (c: pg.Clien
   }
 }
 
-/**
- * A session on another database of the source's server, for what a database
- * cannot do to itself (close itself to new connections) and for what must
- * work while it is closed (opening it again). Tries postgres, then template1.
- */
-export async function connectMaintenance(dsn: string, label: string): Promise<pg.Client> {
-  const errors: string[] = [];
-  for (const database of ['postgres', 'template1']) {
+/** The other databases of a server a maintenance session tries, in order: every cluster has them unless dropped. */
+export const MAINTENANCE_DATABASES = ['postgres', 'template1'] as const;
+
+/** Why one maintenance database refused the session: the server's SQLSTATE (42501 no CONNECT privilege, 28000 pg_hba.conf) and words. */
+export interface MaintenanceRefusal {
+  database: string;
+  code: string | undefined;
+  message: string;
+}
+
+/** A session on the first maintenance database that takes it, with why those before it refused; no client when none did. */
+export async function openMaintenance(dsn: string): Promise<{ client: pg.Client | undefined; refused: MaintenanceRefusal[] }> {
+  const refused: MaintenanceRefusal[] = [];
+  for (const database of MAINTENANCE_DATABASES) {
     const client = new pg.Client({ ...clientConfig(dsn, { options: '-c default_transaction_read_only=off' }), database });
     client.on('error', () => undefined);
     try {
       await client.connect();
-      return client;
+      return { client, refused };
     } catch (e) {
       await client.end().catch(() => undefined);
-      errors.push(`${database}: ${(e as Error).message}`);
+      refused.push({ database, code: (e as { code?: string }).code, message: pgErrorText(e) });
     }
   }
+  return { client: undefined, refused };
+}
+
+/**
+ * A session on another database of the source's server, for what a database
+ * cannot do to itself (close itself to new connections) and for what must
+ * work while it is closed (opening it again). Tries postgres, then template1.
+ * `migrate check` tries the same (source.freeze_access).
+ */
+export async function connectMaintenance(dsn: string, label: string): Promise<pg.Client> {
+  const { client, refused } = await openMaintenance(dsn);
+  if (client) return client;
   throw new OperationError(
-    `cannot connect to another database of ${label} (${describeEndpoint(dsn)}) (${errors.join('; ')})`,
+    `cannot connect to another database of ${label} (${describeEndpoint(dsn)}) (${refused.map((r) => `${r.database}: ${r.message}`).join('; ')})`,
     'The write freeze closes the source database to new connections, which PostgreSQL allows only from another database of the same server: let the plan\'s source role connect to the database postgres (or template1).',
   );
 }

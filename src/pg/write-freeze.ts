@@ -18,6 +18,54 @@ export interface FreezeState {
   closed?: boolean;
 }
 
+/**
+ * Whether the role can see and end every other role's session, as the freeze
+ * must: without pg_read_all_stats, pg_stat_activity shows another role's
+ * session with a NULL backend_type and backend_xid, so the freeze and the fence
+ * pass over it and it keeps writing; without pg_signal_backend,
+ * pg_terminate_backend fails on it. A superuser has both.
+ */
+export interface FreezePrivileges {
+  role: string;
+  may_see_sessions: boolean;
+  may_signal: boolean;
+}
+
+export async function readFreezePrivileges(source: pg.Client): Promise<FreezePrivileges> {
+  return (
+    await source.query<FreezePrivileges>(
+      `SELECT current_user AS role, pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS may_see_sessions, pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS may_signal`,
+    )
+  ).rows[0];
+}
+
+/** "see (pg_read_all_stats) or end (pg_signal_backend)": what the role may not do to others' sessions; undefined when it may do both. */
+export function freezePrivilegesLacking(p: FreezePrivileges): string | undefined {
+  const lacks = [...(p.may_see_sessions ? [] : ['see (pg_read_all_stats)']), ...(p.may_signal ? [] : ['end (pg_signal_backend)'])];
+  return lacks.length ? lacks.join(' or ') : undefined;
+}
+
+/** The GRANT a role lacking either needs (run as a superuser); undefined when it has both. */
+export function freezePrivilegesGrant(p: FreezePrivileges): string | undefined {
+  const missing = [...(p.may_see_sessions ? [] : ['pg_read_all_stats']), ...(p.may_signal ? [] : ['pg_signal_backend'])];
+  return missing.length ? `GRANT ${missing.join(', ')} TO ${quoteIdent(p.role)};` : undefined;
+}
+
+/**
+ * Before a freeze: one that cannot see another role's sessions would end none
+ * of them and report success while they go on writing; one that may not end
+ * them fails halfway. `where`: 'the source', 'node n1'; `then`: what to do after the GRANT.
+ */
+export async function requireFreezePrivileges(c: pg.Client, where: string, then: string): Promise<void> {
+  const p = await readFreezePrivileges(c);
+  const lacks = freezePrivilegesLacking(p);
+  if (!lacks) return;
+  throw new OperationError(
+    `the role ${p.role} may not ${lacks} other roles' sessions on ${where}: a freeze could leave one of them writing`,
+    `Nothing was frozen. On ${where}, as a superuser: ${freezePrivilegesGrant(p)} then ${then}.`,
+  );
+}
+
 export async function databaseReadOnlySetting(source: pg.Client): Promise<{ database: string; value: string | null }> {
   const r = await source.query<{ database: string; value: string | null }>(
     `SELECT current_database() AS database,

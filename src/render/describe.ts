@@ -236,7 +236,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
       if (plan.cutover.freeze !== 'hook') {
         const database = sourceDatabase(ctx);
         steps.push({ type: 'sql', on: 'source-server', sql: renderSql('close-database.sql.hbs', { database }), note: 'No new session can connect to the database, superusers and replication connections included: a session could undo default_transaction_read_only (PGOPTIONS, SET, BEGIN READ WRITE). The sessions already open (this tool\'s, the subscriptions\' walsenders) stay. Opened again when the cutover ends or is called off.' });
-        steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: 'Every new session of the database is read-only; every other client session of it is ended (but this tool\'s own, opened at the readiness check). Replication connections are not affected.' });
+        steps.push({ type: 'sql', on: 'source', sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: 'Every new session of the database is read-only; every other client session of it is ended (but this tool\'s own, opened at the readiness check). Replication connections are not affected. Run it as a superuser or a role with pg_read_all_stats and pg_signal_backend: to any other role, another role\'s session shows no backend_type here, and is neither ended nor counted by the check below.' });
         steps.push({ type: 'sql', on: 'source', sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row (the readiness check refused any): a COMMIT PREPARED could still write. One found calls the cutover off.' });
       }
       return { steps, check: { text: 'No other client session of the database remains: run the step again until this shows 0 (a session told to end may still be on its way out, and may yet commit).', on: 'source', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" } };
@@ -332,18 +332,22 @@ function describeSequences(plan: ResolvedPlan, node: string): TaskDescription {
   const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
   const schemas = plan.publish.schemas || plan.publish.tables ? replicatedSchemas(plan) : null;
   const index = plan.nodes.findIndex((n) => n.name === node);
+  // Under snowflake, as the executor does (sequenceAction): the sequences a column uses were converted before
+  // the freeze, and every other one is interleaved. The restored node has the source's columns, so the same
+  // query as the executor's (sequence-columns.sql.hbs) says which, on the source.
+  const columns = strategy === 'snowflake' ? renderSql('sequence-columns.sql.hbs', {}).replace(/;$/, '') : null;
   const why =
     strategy === 'interleave'
       ? `Each sequence gets INCREMENT BY ${plan.nodes.length} x its increment and starts at this node's offset, past the source's value plus the gap: no two nodes hand out the same value.`
       : strategy === 'copy'
         ? 'Each sequence is set to the source\'s value plus the gap.'
-        : 'Every sequence becomes a snowflake sequence.';
+        : `Each sequence no column uses (the application calls nextval('...') on it) gets INCREMENT BY ${plan.nodes.length} x its increment and starts at this node's offset, past the source's value plus the gap: Snowflake would only widen it, and every node would hand out the same values. Those a column uses were converted before the freeze.`;
   return {
     steps: [
       {
         type: 'sql',
         on: 'source',
-        sql: renderSql('sequence-statements.sql.hbs', { node, strategy, gap: String(s.gap), index, count: plan.nodes.length, schemas }),
+        sql: renderSql('sequence-statements.sql.hbs', { node, strategy, gap: String(s.gap), index, count: plan.nodes.length, schemas, interleaved: strategy !== 'copy', columns }),
         output: { kind: 'statements', on: node },
         note: `${why} Each value is read from the sequence itself (last_value, is_called): pg_sequences.last_value is NULL whenever is_called is false. "permission denied" is an error, never "never used".`,
       },
@@ -392,19 +396,11 @@ function withOriginIdCheck(plan: ResolvedPlan, node: string, subscription: strin
 }
 
 function describePgedgeSequences(plan: ResolvedPlan, node: string): TaskDescription {
-  const s = plan.cutover.sequences;
-  const strategy = s.strategy ?? (plan.nodes.length > 1 ? 'interleave' : 'copy');
-  const position = plan.nodes.findIndex((x) => x.name === node);
   const local: Step = { type: 'sql', on: node, sql: spockLocalDdlSql(), note: LOCAL_DDL_NOTE };
-  if (strategy !== 'snowflake') {
-    const d = describeSequences(plan, node);
-    return { ...d, steps: [local, ...d.steps] };
-  }
-  const steps: Step[] = [
-    { type: 'sql', on: 'source', sql: "SELECT format('SELECT %L AS sequence, last_value, is_called FROM %I.%I;', format('%I.%I', schemaname, sequencename), schemaname, sequencename)\n  FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY schemaname, sequencename\n\\gexec", note: 'Each sequence read itself (psql runs the generated statements): pg_sequences.last_value is NULL whenever is_called is false. The last value handed out is last_value when is_called, else last_value - increment_by. "permission denied" is an error, never "never used".' },
-    local,
-    { type: 'sql', on: node, sql: renderSql('sequence-columns.sql.hbs', {}), note: 'Which sequences a column takes its values from: those are already converted.' },
-    { type: 'sql', on: node, sql: renderSql('snowflake-sequences.sql.hbs', { node, offset: position + 1, count: plan.nodes.length, gap: s.gap }), note: 'In one transaction, for every sequence of the source that no column uses.' },
-  ];
-  return { steps, check: { text: 'Every sequence a column uses feeds it through snowflake.nextval (strategy snowflake); every other one steps by the node count.', on: node, sql: renderSql('sequences-after.sql.hbs', {}) } };
+  const d = describeSequences(plan, node);
+  if (plan.cutover.sequences.strategy !== 'snowflake') return { ...d, steps: [local, ...d.steps] };
+  return {
+    steps: [local, ...d.steps],
+    check: { text: 'Every sequence a column uses feeds it through snowflake.nextval (strategy snowflake); every other one steps by the node count.', on: node, sql: renderSql('sequences-after.sql.hbs', {}) },
+  };
 }

@@ -21,7 +21,12 @@ export const copyDatabaseSettings: TaskRunner = async (ctx) => {
     else if (s.role !== null && !present.has(s.role)) ctx.warn(`not carried to ${node}, because role ${s.role} does not exist there: create the role, then run on ${node}: ${statement}`);
     else carried.push(s);
   }
-  ctx.record({ database_settings: { ...ctx.facts.database_settings, [node]: { database, settings: carried } } });
+  // Durable before anything is set, so that abort --drop-data can give the node back its own; an attempt
+  // after the first finds what the first set, so the first's view of the node is kept.
+  const earlier = ctx.facts.database_settings?.[node];
+  const before = earlier?.before ?? (await readDatabaseSettings(target));
+  const set = [...(earlier?.set ?? []), ...carried.map((s) => ({ role: s.role, name: s.name }))];
+  ctx.record({ database_settings: { ...ctx.facts.database_settings, [node]: { database, settings: carried, before, set } } });
   if (!carried.length) return { summary: all.length ? `none of the source database's ${all.length} settings carried (see the warnings)` : "the source database has no settings of its own" };
   await runSqlStep(ctx, ctx.describe().steps[1]);
   const skipped = all.length - carried.length;

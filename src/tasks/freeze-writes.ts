@@ -1,5 +1,5 @@
 import type { TaskRunner } from './context.js';
-import { databaseReadOnlySetting, freezeWrites as freeze, closeDatabase } from '../pg/write-freeze.js';
+import { databaseReadOnlySetting, freezeWrites as freeze, closeDatabase, requireFreezePrivileges } from '../pg/write-freeze.js';
 import { preparedTransactions, describePrepared } from '../pg/write-fence.js';
 import { runSqlStep } from './sql.js';
 import { renderSql } from '../render/templates.js';
@@ -11,6 +11,8 @@ export const freezeWrites: TaskRunner = async (ctx) => {
   const setting = await databaseReadOnlySetting(source);
   ctx.facts.source_database = setting.database;
   const builtin = plan.cutover.freeze !== 'hook';
+  // migrate check says so beforehand (source.freeze_access).
+  if (builtin) await requireFreezePrivileges(source, 'the source', 'run cutover again (or freeze with your own hook: cutover.freeze: hook)');
   // Durable before it takes effect: a kill from here on still knows how to undo it.
   // The downtime runs from the first freeze of a cutover started over after a kill.
   const frozenAt = new Date().toISOString();

@@ -1,7 +1,7 @@
 // Rollback's freeze, on the nodes: the mirror of the cutover's on the source.
 import type pg from 'pg';
 import type { TaskRunner } from './context.js';
-import { databaseReadOnlySetting, freezeWrites } from '../pg/write-freeze.js';
+import { databaseReadOnlySetting, freezeWrites, requireFreezePrivileges } from '../pg/write-freeze.js';
 import { renderSql } from '../render/templates.js';
 
 /** A session of this tool that may write on a database left read-only for every other one. */
@@ -18,6 +18,7 @@ export async function writable(client: pg.Client): Promise<pg.Client> {
  */
 export const freezeNodes: TaskRunner = async (ctx) => {
   const clients = await Promise.all(ctx.plan.nodes.map((n) => ctx.db(n.name).then(writable)));
+  for (const [i, c] of clients.entries()) await requireFreezePrivileges(c, `node ${ctx.plan.nodes[i].name}`, 'run rollback again');
   const settings = await Promise.all(clients.map((c) => databaseReadOnlySetting(c)));
   // A rerun after a kill keeps what the nodes were before the first freeze.
   const before = ctx.facts.rollback_freeze?.read_only_before ?? Object.fromEntries(ctx.plan.nodes.map((n, i) => [n.name, settings[i].value]));

@@ -49,5 +49,41 @@ describe('database settings', () => {
       expect(await n.query("SELECT current_setting('search_path') AS p", [], db)).toEqual([{ p: 'app, "$user", public' }]);
     }
   });
-});
 
+  it('abort --drop-data gives each node back the settings its database had before apply: what apply set is reset, what the node had is restored, the rest untouched', async () => {
+    const { db, dir, file, env } = await setUp(
+      'db-settings-abort',
+      `CREATE SCHEMA app;
+       ALTER DATABASE db_settings_abort SET search_path = app, public;
+       ALTER DATABASE db_settings_abort SET work_mem = '7MB';
+       ALTER ROLE postgres IN DATABASE db_settings_abort SET lock_timeout = '11s';`,
+    );
+    // n1 had settings of its own before: one the source also sets, one it does not.
+    await n1.exec(`ALTER DATABASE db_settings_abort SET work_mem = '3MB'; ALTER DATABASE db_settings_abort SET statement_timeout = '9s'; ALTER ROLE postgres IN DATABASE db_settings_abort SET lock_timeout = '2s'`);
+    const settingsOf = (c: Cluster) =>
+      c.query<{ role: string | null; setconfig: string[] }>(
+        `SELECT r.rolname AS role, s.setconfig FROM pg_db_role_setting s LEFT JOIN pg_roles r ON r.oid = s.setrole
+          WHERE s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY 1 NULLS FIRST`,
+        [],
+        db,
+      );
+    const sorted = (rows: { role: string | null; setconfig: string[] }[]) => rows.map((r) => ({ role: r.role, setconfig: [...r.setconfig].sort() }));
+    const before = { n1: sorted(await settingsOf(n1)), n2: sorted(await settingsOf(n2)) };
+    expect(before.n2).toEqual([]);
+
+    const r = await runCli(['apply', file], { cwd: dir, env });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(await n1.query('SHOW work_mem', [], db)).toEqual([{ work_mem: '7MB' }]);
+    expect(await n2.query('SHOW lock_timeout', [], db)).toEqual([{ lock_timeout: '11s' }]);
+
+    const abort = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
+    expect(abort.code, abort.stdout + abort.stderr).toBe(0);
+    expect(abort.stdout).toMatch(/removed the database settings apply carried to n1 \(search_path, work_mem, lock_timeout for postgres\)/);
+    expect(sorted(await settingsOf(n1))).toEqual(before.n1);
+    expect(sorted(await settingsOf(n2))).toEqual([]);
+    expect(await n1.query('SHOW work_mem', [], db)).toEqual([{ work_mem: '3MB' }]);
+    expect(await n2.query('SHOW work_mem', [], db)).toEqual([{ work_mem: '4MB' }]);
+    // The source's own are untouched.
+    expect(await source.query('SHOW work_mem', [], db)).toEqual([{ work_mem: '7MB' }]);
+  });
+});

@@ -118,6 +118,47 @@ describe('two runs of one migration from different state directories', () => {
     expect(await leftovers(db, 'two_at_once')).toEqual([]);
   });
 
+  it("check names the run a publication, slot or subscription belongs to and says apply refuses it unless --take-over; this run's own are to be reused", async () => {
+    const { db, dir, file, env } = await setUp('two-check');
+    const stateA = join(dir, '.migrate', 'two-check');
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    type F = { id: string; severity: string; target: string; found: string; why: string; fix?: string };
+    const findings = async (state?: string): Promise<F[]> => {
+      const r = await runCli(['check', file, '--json', ...(state ? ['--state-dir', state] : [])], { cwd: dir, env });
+      return (JSON.parse(r.stdout) as { findings: F[] }).findings.filter((f) => /existing_(publications|slots|subscription)$/.test(f.id));
+    };
+
+    const other = await findings(join(dir, 'state-b'));
+    expect(other.map((f) => `${f.id} ${f.target} ${f.severity}`).sort()).toEqual([
+      'node.existing_subscription n1 error',
+      'node.existing_subscription n2 error',
+      'source.existing_publications source error',
+      'source.existing_slots source error',
+    ]);
+    for (const f of other) {
+      expect(f.found).toMatch(/belongs? to another run of this migration/);
+      expect(f.found).toContain(stateA);
+      expect(f.found).toContain(hostname());
+      expect(f.found).not.toContain('already exists');
+      expect(f.why).toContain('apply refuses another run\'s objects unless --take-over');
+      expect(f.fix).toContain('--take-over');
+      expect(f.fix).toContain(`--state-dir ${stateA}`);
+    }
+    expect(other.find((f) => f.id === 'source.existing_publications')!.found).toMatch(/^publications two_check_pub1, two_check_pub2 belong to another run/);
+
+    const own = await findings();
+    expect(own.map((f) => `${f.id} ${f.target} ${f.severity}`).sort()).toEqual([
+      'node.existing_subscription n1 info',
+      'node.existing_subscription n2 info',
+      'source.existing_publications source info',
+      'source.existing_slots source info',
+    ]);
+    for (const f of own) expect(f.found + f.why).toMatch(/this run.*reuse|reuse.*this run/s);
+
+    expect((await runCli(['abort', file], { cwd: dir, env })).code).toBe(0);
+    expect(await leftovers(db, 'two_check')).toEqual([]);
+  });
+
   it('a dump directory in use by another run is refused before anything is created', async () => {
     const shared = join(tempDir('two-dump'), 'dump');
     // Two unrelated plans that name the same dump.directory.

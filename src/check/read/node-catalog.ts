@@ -20,7 +20,7 @@ export async function readNodeFacts(c: pg.Client, ctx: CheckContext, node: NodeT
     {
       existing_relations: () => readExistingRelations(c, source),
       existing_schemas: () => readExistingSchemas(c, source),
-      subscription: () => readSubscription(c, subscription_name),
+      subscription: () => readSubscription(c, ctx, subscription_name),
       present_roles: () => readPresentRoles(c, source),
       available_extensions: () => readAvailableExtensions(c, source),
       enabled_subscriptions: () => readEnabledSubscriptions(c),

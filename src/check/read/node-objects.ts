@@ -1,7 +1,10 @@
 // What a node already holds that the restore and the subscription would meet:
 // relations, schemas, the subscription, roles and extensions.
 import type pg from 'pg';
-import type { RelKind, SourceFacts } from '../context.js';
+import type { CheckContext, RelKind, SourceFacts } from '../context.js';
+import { subscriptionOwner } from '../../pg/run-marks.js';
+import { readRunIdentity } from '../../engine/run-identity.js';
+import type { ExistingOwner } from '../run-owner.js';
 
 export async function readExistingRelations(c: pg.Client, source: SourceFacts | undefined): Promise<{ schema: string; name: string; kind: RelKind }[]> {
   if (!source) return [];
@@ -20,12 +23,14 @@ export async function readExistingSchemas(c: pg.Client, source: SourceFacts | un
   return (await c.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY ($1) ORDER BY 1', [source.schemas])).rows.map((s) => s.nspname);
 }
 
-/** The plan's subscription in this database, if it exists. */
-export async function readSubscription(c: pg.Client, name: string): Promise<{ enabled: boolean } | undefined> {
+/** The plan's subscription in this database, if it exists, and whose run it is (as apply's ownership guard reads it). */
+export async function readSubscription(c: pg.Client, ctx: CheckContext, name: string): Promise<{ enabled: boolean; owner: ExistingOwner } | undefined> {
+  const owner = await subscriptionOwner(c, name, readRunIdentity(ctx.stateDir), ctx.stateDir);
+  if (owner.kind === 'absent') return undefined;
   const rows = (
     await c.query<{ subenabled: boolean }>('SELECT subenabled FROM pg_subscription WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [name])
   ).rows;
-  return rows.length ? { enabled: rows[0].subenabled } : undefined;
+  return rows.length ? { enabled: rows[0].subenabled, owner } : undefined;
 }
 
 export async function readPresentRoles(c: pg.Client, source: SourceFacts | undefined): Promise<string[]> {

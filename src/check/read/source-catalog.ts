@@ -9,6 +9,7 @@ import { readCanCreateInDatabase, readConnectingRoles } from './source-roles.js'
 import { readLargeObjects, readPlanPublications, readPresentSchemas, readSequenceCount, readTemporaryTables, readUnreadableSequences } from './source-objects.js';
 import { readLongTransactions, readPreparedTransactions } from './source-sessions.js';
 import { startWalSample } from './wal-rate.js';
+import { readFreezeAccess } from './freeze-access.js';
 
 export async function readSourceCatalog(c: pg.Client, ctx: CheckContext, summary: SourceSummary): Promise<SourceCatalog> {
   const walRate = await startWalSample(c);
@@ -27,6 +28,7 @@ export async function readSourceCatalog(c: pg.Client, ctx: CheckContext, summary
     inactive_slots: () => readInactiveSlots(c, ctx),
     long_transactions: () => readLongTransactions(c),
     prepared_transactions: () => readPreparedTransactions(c),
+    freeze_access: () => readFreezeAccess(c, ctx),
     // Last: by now the rate has been sampled over the other reads.
     wal_rate: walRate,
   });

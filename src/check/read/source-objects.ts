@@ -3,6 +3,9 @@
 import type pg from 'pg';
 import type { CheckContext } from '../context.js';
 import { sequenceScope } from './relation-scope.js';
+import type { PlanPublication } from '../facts.js';
+import { publicationOwner } from '../../pg/run-marks.js';
+import { readRunIdentity } from '../../engine/run-identity.js';
 
 export async function readUnreadableSequences(c: pg.Client, ctx: CheckContext): Promise<{ schema: string; name: string }[]> {
   const scope = sequenceScope(ctx);
@@ -34,6 +37,13 @@ export async function readLargeObjects(c: pg.Client): Promise<number> {
   return Number((await c.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_largeobject_metadata')).rows[0].n);
 }
 
-export async function readPlanPublications(c: pg.Client, ctx: CheckContext): Promise<string[]> {
-  return (await c.query<{ pubname: string }>('SELECT pubname FROM pg_publication WHERE pubname = ANY ($1) ORDER BY 1', [ctx.plan.replication.map((r) => r.publication)])).rows.map((r) => r.pubname);
+/** Read as apply's ownership guard reads them, with this state directory's identity (never made here). */
+export async function readPlanPublications(c: pg.Client, ctx: CheckContext): Promise<PlanPublication[]> {
+  const me = readRunIdentity(ctx.stateDir);
+  const out: PlanPublication[] = [];
+  for (const name of [...new Set(ctx.plan.replication.map((r) => r.publication))].sort()) {
+    const owner = await publicationOwner(c, name, me, ctx.stateDir);
+    if (owner.kind !== 'absent') out.push({ name, owner });
+  }
+  return out;
 }

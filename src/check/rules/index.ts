@@ -5,6 +5,7 @@ import { rule as source_ddl } from './source.ddl.js';
 import { rule as source_ddl_guard_privilege } from './source.ddl_guard_privilege.js';
 import { rule as source_existing_publications } from './source.existing_publications.js';
 import { rule as source_existing_slots } from './source.existing_slots.js';
+import { rule as source_freeze_access } from './source.freeze_access.js';
 import { rule as source_inactive_slots } from './source.inactive_slots.js';
 import { rule as source_large_objects } from './source.large_objects.js';
 import { rule as source_long_transactions } from './source.long_transactions.js';
@@ -62,6 +63,7 @@ export const RULES: readonly Rule[] = [
   source_ddl_guard_privilege,
   source_existing_publications,
   source_existing_slots,
+  source_freeze_access,
   source_inactive_slots,
   source_large_objects,
   source_long_transactions,

@@ -1,27 +1,28 @@
 import { quoteIdent } from '../../render/quote.js';
-import { error, info, type SourceRule, type Verdict } from '../rule.js';
+import { error, type SourceRule, type Verdict } from '../rule.js';
+import { byOwner, otherRunVerdict, reusedVerdict, UNMARKED_NOTE } from '../run-owner.js';
 
 export const rule: SourceRule = {
   id: 'source.existing_publications',
   target: 'source',
   severity: 'error',
-  title: "no publication the plan names exists, unless this plan's apply created it",
+  title: 'no publication the plan names exists, unless this run of the plan made it',
   docs: {
-    why: 'apply takes an existing publication of that name as its own and does not compare what it carries: a leftover from another run or another tool would decide what is replicated. One that the journal says this apply created is expected.',
-    fix: 'If it is left from an earlier run of this plan: migrate abort PLAN. Otherwise DROP PUBLICATION it, or choose other publication names in the plan.',
+    why: "apply goes on with a publication that this run made (its comment holds the run's identity) and refuses one of another run, or of no run, unless --take-over: taken over, it decides what is replicated, and apply does not compare what it carries.",
+    fix: 'Another run\'s: go on with that run, or abort it there (migrate apply PLAN --take-over once it is gone for good). No run\'s: DROP PUBLICATION it, or choose other publication names in the plan.',
   },
   check: (f, ctx) => {
-    const ours = ctx.plan.replication.filter((r) => f.plan_publications.includes(r.publication));
-    const resumed = ours.filter((r) => ctx.started.has(`publication:${r.node}`));
-    const foreign = ours.filter((r) => !ctx.started.has(`publication:${r.node}`));
+    const { ours, unmarked, others } = byOwner(f.plan_publications, (p) => p.owner);
+    const names = (ps: { name: string }[]) => ps.map((p) => p.name);
     const out: Verdict[] = [];
-    if (resumed.length) out.push(info(`publication ${resumed.map((r) => r.publication).join(', ')} exists, created by this plan's apply`, 'An apply of this plan has started (its journal says so); the next apply resumes with it.'));
-    if (foreign.length) {
+    if (ours.length) out.push(reusedVerdict('publication', names(ours), ctx));
+    for (const o of others) out.push(otherRunVerdict('publication', names(o.items), o.mark, ctx));
+    if (unmarked.length) {
       out.push(
         error(
-          `publication ${foreign.map((r) => r.publication).join(', ')} already exists on the source`,
-          'apply takes an existing publication of that name as its own and does not compare what it carries: a leftover from another run or another tool would decide what is replicated.',
-          `If it is left from an earlier run of this plan: migrate abort ${ctx.loaded.file}. Otherwise drop it (${foreign.map((r) => `DROP PUBLICATION ${quoteIdent(r.publication)};`).join(' ')}) or choose other publication names in the plan.`,
+          `publication ${names(unmarked).join(', ')} already exists on the source`,
+          `apply would take it over only with --take-over, and does not compare what it carries: a leftover of another tool would decide what is replicated. ${UNMARKED_NOTE}`,
+          `If it is this migration's (made by a version of migrate before run marks): migrate abort ${ctx.loaded.file} --take-over. Otherwise drop it (${unmarked.map((p) => `DROP PUBLICATION ${quoteIdent(p.name)};`).join(' ')}) or choose other publication names in the plan.`,
         ),
       );
     }

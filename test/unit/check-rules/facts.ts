@@ -8,6 +8,9 @@ import type { RuleResult } from '../../../src/check/rule.js';
 import { RULES } from '../../../src/check/registry.js';
 import { planFromText } from '../support.js';
 
+/** The mark another run left on its objects (src/pg/run-marks.ts). */
+export const OTHER_RUN = { tool: 'pgedge-migrate', plan: 'rules', run: '8c1e2f0a', host: 'db-admin-2', state_dir: '/srv/migrate/state', started_at: '2026-11-30T10:00:00.000Z' } as const;
+
 export const PLAN = `version: 1
 name: rules
 source:
@@ -77,6 +80,7 @@ export function sourceFacts(over: Partial<SourceCatalog> = {}): SourceCatalog {
     long_transactions: [],
     prepared_transactions: [],
     wal_rate: { bytes: 1024 * 1024, seconds: 1 },
+    freeze_access: { via: 'postgres', refused: [], owner: 'migrator', may_alter: true, may_see_sessions: true, may_signal: true, client_addr: '10.0.0.5' },
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 // The node rules on plain fact objects, for one node (n1).
 import { describe, it, expect } from 'vitest';
-import { context, contextOfKind, nodeFacts, run, summary } from './facts.js';
+import { context, contextOfKind, nodeFacts, run, summary, OTHER_RUN } from './facts.js';
 import { unreachable } from '../../../src/check/rules/node.reachable.js';
 import type { MultimasterFacts } from '../../../src/check/facts.js';
 
@@ -47,13 +47,16 @@ describe('node.existing_objects', () => {
 });
 
 describe('node.existing_subscription', () => {
-  it("a leftover is an error with the drop sequence; one this plan's apply journaled is a note", () => {
+  it("one of no run is an error with the drop sequence; another run's names that run; this run's is reused", () => {
     expect(onNode('node.existing_subscription')).toEqual([]);
-    const facts = nodeFacts(ctx, { subscription: { enabled: false } });
+    const facts = nodeFacts(ctx, { subscription: { enabled: false, owner: { kind: 'unmarked' } } });
     const f = onNode('node.existing_subscription', facts)[0];
     expect(f).toMatchObject({ severity: 'error', found: 'subscription sub_1 already exists (disabled)' });
     expect(f.fix).toContain('ALTER SUBSCRIPTION sub_1 SET (slot_name = NONE);');
-    expect(onNode('node.existing_subscription', facts, context('', ['subscription:n1']))[0].severity).toBe('info');
+    const other = onNode('node.existing_subscription', nodeFacts(ctx, { subscription: { enabled: true, owner: { kind: 'other', mark: OTHER_RUN } } }))[0];
+    expect(other).toMatchObject({ severity: 'error', found: expect.stringMatching(/^subscription sub_1 belongs to another run of this migration: .* on host db-admin-2, state directory \/srv\/migrate\/state$/) });
+    expect(other.fix).toContain('--take-over');
+    expect(onNode('node.existing_subscription', nodeFacts(ctx, { subscription: { enabled: true, owner: { kind: 'ours', mark: OTHER_RUN } } }))[0].severity).toBe('info');
   });
 });
 

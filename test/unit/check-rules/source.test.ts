@@ -1,7 +1,8 @@
 // The source rules on plain fact objects: each is silent (or a note) on the
 // clean baseline, and says what it found, why and the fix when provoked.
 import { describe, it, expect } from 'vitest';
-import { context, contextOfKind, run, sourceFacts, table, unreadable } from './facts.js';
+import { context, contextOfKind, run, sourceFacts, table, unreadable, OTHER_RUN } from './facts.js';
+import type { SourceCatalog } from '../../../src/check/facts.js';
 import { unreachable } from '../../../src/check/rules/source.reachable.js';
 import { hasIdentity } from '../../../src/check/rules/source.replica_identity.js';
 import { formatDuration } from '../../../src/check/rules/source.max_slot_wal_keep_size.js';
@@ -203,11 +204,17 @@ describe('source.ddl', () => {
 });
 
 describe('source.existing_publications', () => {
-  it("a leftover is an error; one this plan's apply journaled is a note", () => {
+  it("one of no run is an error whose fix drops it; another run's names that run and --take-over; this run's is reused", () => {
     expect(run('source.existing_publications', clean)).toEqual([]);
-    const facts = sourceFacts({ plan_publications: ['pub_1'] });
-    expect(run('source.existing_publications', facts)[0]).toMatchObject({ severity: 'error', fix: expect.stringContaining('DROP PUBLICATION pub_1;') });
-    expect(run('source.existing_publications', facts, context('', ['publication:n1']))[0].severity).toBe('info');
+    const unmarked = run('source.existing_publications', sourceFacts({ plan_publications: [{ name: 'pub_1', owner: { kind: 'unmarked' } }] }))[0];
+    expect(unmarked).toMatchObject({ severity: 'error', found: 'publication pub_1 already exists on the source', fix: expect.stringContaining('DROP PUBLICATION pub_1;') });
+    expect(unmarked.why).toContain('unless --take-over');
+    const other = run('source.existing_publications', sourceFacts({ plan_publications: [{ name: 'pub_1', owner: { kind: 'other', mark: OTHER_RUN } }] }))[0];
+    expect(other).toMatchObject({ severity: 'error', found: 'publication pub_1 belongs to another run of this migration: the run started 2026-11-30T10:00:00.000Z on host db-admin-2, state directory /srv/migrate/state' });
+    expect(other.fix).toContain('--state-dir /srv/migrate/state on db-admin-2');
+    expect(other.fix).toContain('migrate apply plan.yaml --take-over');
+    const ours = run('source.existing_publications', sourceFacts({ plan_publications: [{ name: 'pub_1', owner: { kind: 'ours', mark: OTHER_RUN } }] }))[0];
+    expect(ours).toMatchObject({ severity: 'info', found: 'publication pub_1 exists, made by this run of the plan (state directory .migrate/rules): apply reuses it' });
   });
 });
 
@@ -219,6 +226,17 @@ describe('source.existing_slots', () => {
     expect(f.found).toBe('slot slot_1 (logical pgoutput, database app, inactive, holding 2.0 kB of WAL, reserved) already exists on the source');
     expect(f.fix).toContain("SELECT pg_drop_replication_slot('slot_1');");
     expect(run('source.existing_slots', sourceFacts({ plan_slots: [slot] }), context('', ['slot:n1']))[0].severity).toBe('info');
+  });
+
+  it("a slot is its publication's run's: another run's is named, this run's reused, an unmarked publication's refused", () => {
+    const withPublication = (owner: SourceCatalog['plan_publications'][number]['owner']) => sourceFacts({ plan_slots: [slot], plan_publications: [{ name: 'pub_1', owner }] });
+    const other = run('source.existing_slots', withPublication({ kind: 'other', mark: OTHER_RUN }), context('', ['slot:n1']))[0];
+    expect(other.severity).toBe('error');
+    expect(other.found).toMatch(/^slot slot_1 \(logical .*\) \(with its publication pub_1\) belongs to another run of this migration: .*state directory \/srv\/migrate\/state$/);
+    expect(run('source.existing_slots', withPublication({ kind: 'ours', mark: OTHER_RUN }))[0]).toMatchObject({ severity: 'info', found: expect.stringMatching(/^slot slot_1 .* exists, made by this run of the plan .*: apply reuses it$/) });
+    const unmarked = run('source.existing_slots', withPublication({ kind: 'unmarked' }), context('', ['slot:n1']))[0];
+    expect(unmarked.severity).toBe('error');
+    expect(unmarked.fix).toContain('migrate abort plan.yaml --take-over');
   });
 });
 

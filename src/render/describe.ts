@@ -14,6 +14,7 @@ import { describeStreamTask } from './describe-stream.js';
 import { databaseSettingsSql } from './database-settings.js';
 import { SPOCK_LOCAL_DDL_SETTINGS, spockLocalDdlSql } from './spock-local-ddl.js';
 import { describeFallbackTask } from './describe-fallback.js';
+import { describeDdlTask } from './describe-ddl.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -314,6 +315,14 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'unfreeze-source':
     case 'drop-fallback':
       return describeFallbackTask(spec, ctx);
+    case 'ddl-statement':
+    case 'ddl-publish':
+    case 'ddl-repset':
+    case 'ddl-sync':
+    case 'ddl-confirm':
+    case 'ddl-unsubscribe':
+    case 'ddl-mark':
+      return describeDdlTask(spec, ctx);
     case 'hook': {
       const h = plan.hooks[spec.hookIndex!];
       return { steps: [actionStep(h, ctx.reveal, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };

@@ -33,6 +33,11 @@ import { rollbackSequences } from './rollback-sequences.js';
 import { rollbackCheck } from './rollback-check.js';
 import { rollbackReady, rollbackSwitch, unfreezeSource } from './rollback-switch.js';
 import { dropFallback } from './drop-fallback.js';
+import { ddlStatement } from './ddl-statement.js';
+import { ddlPublish, ddlReplicationSet } from './ddl-publish.js';
+import { ddlSync, ddlUnsubscribe } from './ddl-sync.js';
+import { ddlConfirm } from './ddl-confirm.js';
+import { ddlMark } from './ddl-mark.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
@@ -73,4 +78,11 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'rollback-switch': rollbackSwitch,
   'unfreeze-source': unfreezeSource,
   'drop-fallback': dropFallback,
+  'ddl-statement': ddlStatement,
+  'ddl-publish': ddlPublish,
+  'ddl-repset': ddlReplicationSet,
+  'ddl-sync': ddlSync,
+  'ddl-confirm': ddlConfirm,
+  'ddl-unsubscribe': ddlUnsubscribe,
+  'ddl-mark': ddlMark,
 };

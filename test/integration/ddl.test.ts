@@ -1,0 +1,211 @@
+// migrate ddl during streaming, under a write load, on one apply shared by
+// every case: refused statements change nothing; ADD COLUMN with a default,
+// CREATE TABLE with rows written on the source all along, CREATE INDEX
+// CONCURRENTLY and DROP COLUMN keep every apply worker running; a run killed
+// between the nodes and the source finishes on a rerun, nothing twice; and
+// the cutover afterwards is exact, data and schema.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster, type WriteLoad } from '../harness/index.js';
+import { runCli, tempDir, writePlan, waitForSlots, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { changeId } from '../../src/ddl/ddl-graph.js';
+
+let source: Cluster, n1: Cluster, n2: Cluster;
+let dir: string, file: string, env: Record<string, string>;
+let load: WriteLoad | undefined;
+let refundWriter: { stop(): Promise<number> } | undefined;
+const db = 'ddl_live';
+const NAME = 'ddl-live';
+
+/** The database's pg_dump --schema-only, less the tool's own schema and the per-run \restrict key. */
+function schemaDump(c: Cluster): string {
+  const text = execFileSync(join(PG_BIN, 'pg_dump'), ['--schema-only', '--no-publications', '--no-subscriptions', '--exclude-schema=pgedge_migrate', `--dbname=${c.dsn(db)}`], { encoding: 'utf8' });
+  return text.replace(/^\\(un)?restrict .*$/gm, '');
+}
+
+function lastReport(): Record<string, any> {
+  const runs = join(dir, '.migrate', NAME, 'runs');
+  const last = readdirSync(runs).filter((r) => r.endsWith('-ddl')).sort().pop()!;
+  return JSON.parse(readFileSync(join(runs, last, 'report.json'), 'utf8'));
+}
+
+interface Worker {
+  node: string;
+  pid: number | null;
+  errors: number;
+}
+
+/** Each node's apply worker and its error count: a worker that restarted has another pid, one that failed counts it. */
+async function workers(): Promise<Worker[]> {
+  const out: Worker[] = [];
+  for (const [i, n] of [n1, n2].entries()) {
+    const sub = `ddl_live_sub${i + 1}`;
+    const [w] = await n.query<{ pid: number | null }>('SELECT pid FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL', [sub], db);
+    const [s] = await n.query<{ errors: number }>('SELECT apply_error_count::int AS errors FROM pg_stat_subscription_stats WHERE subname = $1', [sub], db);
+    out.push({ node: n.name, pid: w?.pid ?? null, errors: s?.errors ?? -1 });
+  }
+  return out;
+}
+
+/** Inserts into shop.refunds on the source every few ms, from before the table exists until stopped: rows land before, during and after its publication and table sync. */
+function writeRefunds(): { stop(): Promise<number> } {
+  let stopped = false;
+  let written = 0;
+  const loop = (async () => {
+    for (let i = 1; !stopped; i++) {
+      try {
+        await source.exec(`INSERT INTO shop.refunds (id, order_id, amount) VALUES (${i}, ${i % 500 + 1}, ${i}.25)`, db);
+        written++;
+      } catch {
+        i--;
+      }
+      await new Promise((r) => setTimeout(r, 15));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return written;
+    },
+  };
+}
+
+async function ddl(args: string[], extraEnv: Record<string, string> = {}) {
+  return runCli(['ddl', file, ...args], { cwd: dir, env: { ...env, ...extraEnv } });
+}
+
+beforeAll(async () => {
+  [source, n1, n2] = await startClusters(['source', 'n1', 'n2']);
+  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
+  await source.exec(SAMPLE_SCHEMA, db);
+  dir = tempDir('ddl');
+  ({ file, env } = writePlan(dir, { name: NAME, source, nodes: [n1, n2], db, extra: 'cutover:\n  vacuum: false\n' }));
+  const applied = await runCli(['apply', file], { cwd: dir, env });
+  expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+  load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 150 });
+}, 180_000);
+
+afterAll(async () => {
+  await refundWriter?.stop().catch(() => undefined);
+  await load?.stop().catch(() => undefined);
+  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
+});
+
+describe('migrate ddl while the nodes stream under a write load', () => {
+  it('refuses a rename and a volatile default before anything runs: exit 2, the statement and the manual procedure named, nothing changed anywhere', async () => {
+    const before = await Promise.all([source, n1, n2].map(schemaDump));
+    const rename = await ddl(['-c', 'ALTER TABLE shop.orders RENAME COLUMN status TO state']);
+    expect(rename.code, rename.stderr).toBe(2);
+    expect(rename.stderr).toContain('refused statement 1: ALTER TABLE shop.orders RENAME COLUMN status TO state');
+    expect(rename.stderr).toMatch(/why: a rename.*\n {2}instead: Add the new column/);
+    expect(rename.stderr).toContain('Nothing was changed on the source or any node.');
+    const volatile = await ddl(['-c', 'ALTER TABLE shop.orders ADD COLUMN seen_at timestamptz DEFAULT now()']);
+    expect(volatile.code, volatile.stderr).toBe(2);
+    expect(volatile.stderr).toMatch(/refused statement 1: ALTER TABLE shop\.orders ADD COLUMN seen_at timestamptz DEFAULT now\(\)\n {2}why: column seen_at gets its default from an expression each server evaluates on its own: every existing row would get a different value on each server/);
+    expect(volatile.stderr).toMatch(/instead: Add the column without a default through `migrate ddl`.*SET DEFAULT.*backfill the existing rows with UPDATE on the source only/);
+    // Narrowing is judged against the source's catalog.
+    const narrow = await ddl(['-c', 'ALTER TABLE shop.orders ALTER COLUMN total TYPE numeric(8,2)']);
+    expect(narrow.code, narrow.stderr).toBe(2);
+    expect(narrow.stderr).toMatch(/numeric\(12,2\) to numeric\(8,2\) could round or refuse values/);
+    expect(rename.stderr + volatile.stderr + narrow.stderr).not.toMatch(/at .*\.js:\d+|password|Secret/i);
+    expect(await Promise.all([source, n1, n2].map(schemaDump))).toEqual(before);
+    const journal = JSON.parse(readFileSync(join(dir, '.migrate', NAME, 'journal.json'), 'utf8'));
+    expect(Object.keys(journal.tasks).filter((t) => t.startsWith('ddl:'))).toEqual([]);
+  });
+
+  it('applies ADD COLUMN with a default, CREATE TABLE (rows written all along), CREATE INDEX CONCURRENTLY and DROP COLUMN without stopping any apply worker', async () => {
+    const start = await workers();
+    expect(start.every((w) => w.pid !== null && w.errors === 0), JSON.stringify(start)).toBe(true);
+
+    const dry = await ddl(['--dry-run', '-c', "ALTER TABLE shop.orders ADD COLUMN note text NOT NULL DEFAULT 'none'"]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/\[ddl:\w{12}:1:n1\][\s\S]*\[ddl:\w{12}:1:source\][\s\S]*SET pgedge_migrate\.ddl_change = '\w{12}';[\s\S]*ALTER TABLE shop\.orders ADD COLUMN note text NOT NULL DEFAULT 'none';/);
+    expect(dry.stdout).toContain('Dry run: nothing was changed.');
+    expect(await n1.query("SELECT 1 FROM pg_attribute WHERE attrelid = 'shop.orders'::regclass AND attname = 'note'", [], db)).toEqual([]);
+
+    const add = await ddl(['-c', "ALTER TABLE shop.orders ADD COLUMN note text NOT NULL DEFAULT 'none'"]);
+    expect(add.code, add.stdout + add.stderr).toBe(0);
+    const report = lastReport();
+    expect(await reportProblems(report)).toBeNull();
+    expect(report.ddl.statements[0]).toMatchObject({ kind: 'additive', action: 'add-column', targets: { n1: 'done', n2: 'done', source: 'done' } });
+    // The nodes had it before the source: their DDL finished before the source's started.
+    const task = (id: string) => report.tasks.find((t: { id: string }) => t.id.endsWith(id));
+    expect(Date.parse(task(':1:source').started_at)).toBeGreaterThanOrEqual(Date.parse(task(':1:n1').finished_at));
+
+    refundWriter = writeRefunds();
+    await new Promise((r) => setTimeout(r, 300));
+    const create = await ddl(['-c', 'CREATE TABLE shop.refunds (id bigint PRIMARY KEY, order_id bigint NOT NULL, amount numeric(12,2) NOT NULL)']);
+    expect(create.code, create.stdout + create.stderr).toBe(0);
+    expect(lastReport().tasks.find((t: { id: string }) => t.id.endsWith(':sync:n2')).summary).toMatch(/shop\.refunds copied and ready on n2/);
+    for (const n of [n1, n2]) {
+      expect(await n.query("SELECT sr.srsubstate FROM pg_subscription_rel sr WHERE sr.srrelid = 'shop.refunds'::regclass", [], db)).toEqual([{ srsubstate: 'r' }]);
+    }
+
+    const index = await ddl(['-c', 'CREATE INDEX CONCURRENTLY orders_note ON shop.orders (note)']);
+    expect(index.code, index.stdout + index.stderr).toBe(0);
+    for (const c of [source, n1, n2]) expect(await c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'shop.orders_note'::regclass", [], db)).toEqual([{ indisvalid: true }]);
+
+    const drop = await ddl(['-c', 'ALTER TABLE shop.customers DROP COLUMN created_at']);
+    expect(drop.code, drop.stdout + drop.stderr).toBe(0);
+    const dropReport = lastReport();
+    expect(dropReport.tasks.map((t: { id: string }) => t.id.replace(/^ddl:\w+:/, ''))).toEqual(['1:source', '1:confirm', '1:n1', '1:n2']);
+    expect(dropReport.tasks.find((t: { id: string }) => t.id.endsWith(':confirm')).summary).toMatch(/every node confirmed/);
+
+    await new Promise((r) => setTimeout(r, 500));
+    const end = await workers();
+    expect(end, 'the apply workers kept running, with no error').toEqual(start);
+  });
+
+  it('killed (SIGKILL) after the nodes\' DDL and before the source\'s, run again: it completes, nothing applied twice', async () => {
+    const sql = 'ALTER TABLE shop.orders ADD COLUMN channel text DEFAULT \'web\'';
+    const id = changeId(sql);
+    const killed = await ddl(['-c', sql], { PGEDGE_MIGRATE_TEST_KILL_AFTER: `ddl:${id}:1:n2` });
+    expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
+    const has = async (c: Cluster) => (await c.query("SELECT 1 FROM pg_attribute WHERE attrelid = 'shop.orders'::regclass AND attname = 'channel' AND NOT attisdropped", [], db)).length === 1;
+    expect([await has(n1), await has(n2), await has(source)]).toEqual([true, true, false]);
+    const journal = JSON.parse(readFileSync(join(dir, '.migrate', NAME, 'journal.json'), 'utf8'));
+    expect(journal.tasks[`ddl:${id}:1:n2`].status).toBe('started');
+
+    const again = await ddl(['-c', sql]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const report = lastReport();
+    expect(report.ddl.statements[0].targets).toEqual({ n1: 'already there', n2: 'already there', source: 'done' });
+    expect(report.tasks.find((t: { id: string }) => t.id === `ddl:${id}:1:n2`).summary).toBe('already there on n2: not run again');
+    expect(await has(source)).toBe(true);
+    const third = await ddl(['-c', sql]);
+    expect(third.code).toBe(0);
+    expect(third.stdout).toContain('Nothing to do');
+    const w = await workers();
+    expect(w.every((x) => x.pid !== null && x.errors === 0), JSON.stringify(w)).toBe(true);
+  });
+
+  it('the cutover afterwards is exact on every node: data, the new table\'s rows, and the schema (pg_dump -s)', async () => {
+    const refunds = await refundWriter!.stop();
+    refundWriter = undefined;
+    const result = await load!.stop();
+    load = undefined;
+    expect(refunds).toBeGreaterThan(20);
+    expect(result.transactions).toBeGreaterThan(100);
+    await waitForSlots(source, db);
+    const before = schemaDump(source);
+    expect(schemaDump(n1)).toBe(before);
+    expect(schemaDump(n2)).toBe(before);
+    const co = await runCli(['cutover', file], { cwd: dir, env });
+    expect(co.code, co.stdout + co.stderr).toBe(0);
+    const tables = await userTables(source, db);
+    expect(tables).toContain('shop.refunds');
+    const different = (await compareClusters([source, n1, n2], db, tables)).filter((t) => !t.equal);
+    expect(different, JSON.stringify(different, null, 2)).toEqual([]);
+    expect((await source.query<{ n: number }>('SELECT count(*)::int AS n FROM shop.refunds', [], db))[0].n).toBe(refunds);
+    const schema = schemaDump(source);
+    expect(schema).toContain('note text DEFAULT \'none\'::text NOT NULL');
+    expect(schema).not.toMatch(/created_at timestamp with time zone DEFAULT now\(\) NOT NULL,\n\s+CONSTRAINT|customers[^;]*created_at/);
+    // The cutover interleaves the nodes' sequences (INCREMENT BY the number of nodes): the one difference it makes on purpose.
+    const unstepped = (t: string) => t.replace(/INCREMENT BY \d+/g, 'INCREMENT BY <step>');
+    expect(unstepped(schemaDump(n1))).toBe(unstepped(schema));
+    expect(unstepped(schemaDump(n2))).toBe(unstepped(schema));
+  });
+});

@@ -202,7 +202,7 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     expect((await source.query<{ n: number }>('SELECT count(*)::int AS n FROM shop.refunds', [], db))[0].n).toBe(refunds);
     const schema = schemaDump(source);
     expect(schema).toContain('note text DEFAULT \'none\'::text NOT NULL');
-    expect(schema).not.toMatch(/created_at timestamp with time zone DEFAULT now\(\) NOT NULL,\n\s+CONSTRAINT|customers[^;]*created_at/);
+    for (const c of [source, n1, n2]) expect(await c.query("SELECT 1 FROM pg_attribute WHERE attrelid = 'shop.customers'::regclass AND attname = 'created_at' AND NOT attisdropped", [], db)).toEqual([]);
     // The cutover interleaves the nodes' sequences (INCREMENT BY the number of nodes): the one difference it makes on purpose.
     const unstepped = (t: string) => t.replace(/INCREMENT BY \d+/g, 'INCREMENT BY <step>');
     expect(unstepped(schemaDump(n1))).toBe(unstepped(schema));

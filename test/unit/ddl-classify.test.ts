@@ -202,3 +202,23 @@ replication:
     slot: slot2
     subscription: sub2
 `;
+
+describe('on pgEdge and pglogical nodes', () => {
+  const MULTI = PLAN.replace('    dsn: host=127.0.0.2 dbname=app\n', '    dsn: host=127.0.0.2 dbname=app\n    kind: pgedge\n').replace('    dsn: host=127.0.0.3 dbname=app\n', '    dsn: host=127.0.0.3 dbname=app\n    kind: pglogical\n    replication_set: mine\n');
+
+  it('a new table joins each node\'s replication set before the subscription takes it, and the statement keeps Spock\'s DDL local', async () => {
+    const plan = planFromText(MULTI);
+    const statements = ok('CREATE TABLE "My.Schema"."Order Items" (id int PRIMARY KEY)');
+    const g = buildDdlGraph(plan, { id: 'c', statements: [{ ...statements[0], relation: { schema: 'My.Schema', name: 'Order Items' } }] });
+    expect(g.tasks.map((t) => t.id)).toEqual(['ddl:c:1:n1', 'ddl:c:1:repset:n1', 'ddl:c:1:n2', 'ddl:c:1:repset:n2', 'ddl:c:1:source', 'ddl:c:1:publication', 'ddl:c:1:sync:n1', 'ddl:c:1:sync:n2']);
+    const { describeTask } = await import('../../src/render/describe.js');
+    const sql = (id: string) => describeTask(g.tasks.find((t) => t.id === id)!, { plan, dumpDir: '/d', facts: {}, reveal: false }).steps.flatMap((s) => (s.type === 'sql' ? [s.sql] : [])).join('\n');
+    expect(sql('ddl:c:1:repset:n1')).toBe(`SELECT spock.repset_add_table('default', '"My.Schema"."Order Items"'::regclass, false);`);
+    expect(sql('ddl:c:1:repset:n2')).toBe(`SELECT pglogical.replication_set_add_table('mine', '"My.Schema"."Order Items"'::regclass, false);`);
+    expect(sql('ddl:c:1:n1')).toContain('SET spock.enable_ddl_replication = off;');
+    expect(sql('ddl:c:1:n2')).not.toContain('spock');
+    expect(sql('ddl:c:1:source')).toBe(`SET pgedge_migrate.ddl_change = 'c';\nCREATE TABLE "My.Schema"."Order Items" (id int PRIMARY KEY);`);
+    expect(sql('ddl:c:1:publication')).toBe('ALTER PUBLICATION pub1 ADD TABLE "My.Schema"."Order Items";\nALTER PUBLICATION pub2 ADD TABLE "My.Schema"."Order Items";');
+    expect(sql('ddl:c:1:sync:n1')).toBe('ALTER SUBSCRIPTION sub1 REFRESH PUBLICATION WITH (copy_data = true);');
+  });
+});

@@ -222,3 +222,13 @@ describe('on pgEdge and pglogical nodes', () => {
     expect(sql('ddl:c:1:sync:n1')).toBe('ALTER SUBSCRIPTION sub1 REFRESH PUBLICATION WITH (copy_data = true);');
   });
 });
+
+describe('the runbook', () => {
+  it('tells the operator to make schema changes with migrate ddl between apply and the cutover', async () => {
+    const { renderRunbook } = await import('../../src/render/runbook.js');
+    const md = renderRunbook(planFromText(PLAN), { dumpDir: '/d', facts: {}, file: 'plan.yaml' });
+    const section = md.slice(md.indexOf('## Schema changes while the nodes stream'), md.indexOf('## Rolling back'));
+    expect(section).toContain('`migrate ddl plan.yaml -c "SQL"`');
+    expect(section).toMatch(/additions on every node first and then on the source,\nremovals on the source first/);
+  });
+});

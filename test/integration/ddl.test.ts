@@ -192,7 +192,7 @@ describe('migrate ddl while the nodes stream under a write load', () => {
   it('widens a column and drops a table the nodes subscribe to, the apply workers running throughout', async () => {
     const start = await workers();
     // A session on n1 holds the table for longer than one lock wait (5 s): the statement waits, gives way, and tries again.
-    const holder = n1.exec('BEGIN; LOCK TABLE shop.order_items IN ACCESS SHARE MODE; SELECT pg_sleep(7); COMMIT;', db);
+    const holder = n1.exec('BEGIN; LOCK TABLE shop.order_items IN ACCESS SHARE MODE; SELECT pg_sleep(11); COMMIT;', db);
     await new Promise((r) => setTimeout(r, 300));
     const widen = await ddl(['-c', 'ALTER TABLE shop.order_items ALTER COLUMN qty TYPE bigint']);
     await holder;

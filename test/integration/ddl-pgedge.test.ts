@@ -1,0 +1,71 @@
+// migrate ddl onto real pgEdge nodes (Spock 5, DDL replication on as pgEdge
+// sets it): a new table reaches every node once (from migrate ddl, not again
+// from Spock), its rows come by table sync, it joins the replication set, and
+// after the cutover writes to it on one node reach the other.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startClusters, startWriteLoad, compareClusters, type Cluster } from '../harness/index.js';
+import { havePgedge, startPgedgeNodes, createSpockMesh, waitForSpockMesh } from '../harness/pgedge.js';
+import { runCli, tempDir, writePlan, waitForSlots, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+
+const DB = 'pge_ddl';
+const ready = havePgedge('the pgEdge migrate ddl test');
+
+let source: Cluster;
+let nodes: Cluster[] = [];
+
+beforeAll(async () => {
+  if (!ready) return;
+  [[source], nodes] = await Promise.all([startClusters(['source']), startPgedgeNodes(['n1', 'n2'])]);
+  await Promise.all([source, ...nodes].map((c) => c.createDatabase(DB)));
+  await source.exec(SAMPLE_SCHEMA, DB);
+  await createSpockMesh(nodes, DB);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([source, ...nodes].filter(Boolean).map((c) => c.stop()));
+});
+
+describe.skipIf(!ready)('migrate ddl onto pgEdge nodes', () => {
+  it('CREATE TABLE and ADD COLUMN reach each node once, the new table joins the replication set, and after the cutover its writes cross the mesh', async () => {
+    const dir = tempDir('ddl-pgedge');
+    const { file, env } = writePlan(dir, { name: 'pge-ddl', source, nodes, db: DB, extra: 'cutover:\n  vacuum: false\n' });
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
+    const apply = await runCli(['apply', file], { cwd: dir, env });
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+
+    const load = startWriteLoad(source, { db: DB, script: SAMPLE_LOAD, clients: 2, rate: 60 });
+    try {
+      const create = await runCli(['ddl', file, '-c', 'CREATE TABLE shop.refunds (id bigint PRIMARY KEY, amount numeric(12,2) NOT NULL)'], { cwd: dir, env });
+      expect(create.code, create.stdout + create.stderr).toBe(0);
+      await source.exec('INSERT INTO shop.refunds SELECT i, i FROM generate_series(1, 200) i', DB);
+      const add = await runCli(['ddl', file, '-c', "ALTER TABLE shop.orders ADD COLUMN note text DEFAULT 'none'"], { cwd: dir, env });
+      expect(add.code, add.stdout + add.stderr).toBe(0);
+    } finally {
+      await load.stop();
+    }
+    await waitForSlots(source, DB);
+    for (const c of nodes) {
+      expect(await c.query("SELECT set_name FROM spock.tables WHERE nspname = 'shop' AND relname = 'refunds'", [], DB)).toEqual([{ set_name: 'default' }]);
+      // Spock queued none of the DDL for the other nodes: each got it from migrate ddl.
+      expect(await c.query('SELECT message FROM spock.queue', [], DB)).toEqual([]);
+      expect(await c.query('SELECT * FROM spock.exception_log', [], DB)).toEqual([]);
+    }
+    const tables = ['shop.refunds', 'shop.orders', 'shop.order_items', 'shop.customers'];
+    expect((await compareClusters([source, ...nodes], DB, tables)).filter((t) => !t.equal)).toEqual([]);
+    expect((await nodes[1].query('SELECT count(*)::int AS n FROM shop.refunds', [], DB))[0].n).toBe(200);
+
+    const cutover = await runCli(['cutover', file], { cwd: dir, env });
+    expect(cutover.code, cutover.stdout + cutover.stderr).toBe(0);
+    await waitForSpockMesh(nodes, DB);
+    await nodes[0].exec('INSERT INTO shop.refunds SELECT i, i FROM generate_series(1001, 1020) i', DB);
+    const deadline = Date.now() + 30_000;
+    while ((await nodes[1].query('SELECT count(*)::int AS n FROM shop.refunds WHERE id > 1000', [], DB))[0].n < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect((await nodes[1].query('SELECT count(*)::int AS n FROM shop.refunds WHERE id > 1000', [], DB))[0].n).toBe(20);
+    for (const c of nodes) {
+      const log = readFileSync(join(c.dataDir, 'server.log'), 'utf8');
+      expect(log.split('\n').filter((l) => /CONFLICT|duplicate key|spock.*ERROR/i.test(l)), c.name).toEqual([]);
+    }
+  });
+});

@@ -110,6 +110,10 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     const narrow = await ddl(['-c', 'ALTER TABLE shop.orders ALTER COLUMN total TYPE numeric(8,2)']);
     expect(narrow.code, narrow.stderr).toBe(2);
     expect(narrow.stderr).toMatch(/numeric\(12,2\) to numeric\(8,2\) could round or refuse values/);
+    // Only between a finished apply and the cutover: a state directory without one has no stream to keep running.
+    const early = await ddl(['--state-dir', join(dir, 'elsewhere'), '-c', 'ALTER TABLE shop.orders ADD COLUMN x int']);
+    expect(early.code, early.stderr).toBe(2);
+    expect(early.stderr).toMatch(/`migrate apply .*` has not completed .*\nBefore apply, change the source alone/);
     // Without the guard on the source there is no record to bring.
     const recorded = await ddl(['--recorded', '1']);
     expect(recorded.code, recorded.stderr).toBe(2);
@@ -128,16 +132,21 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/\[ddl:\w{12}:1:n1\][\s\S]*\[ddl:\w{12}:1:source\][\s\S]*SET pgedge_migrate\.ddl_change = '\w{12}';[\s\S]*ALTER TABLE shop\.orders ADD COLUMN note text NOT NULL DEFAULT 'none';/);
     expect(dry.stdout).toContain('Dry run: nothing was changed.');
+    for (const secret of Object.values(env)) expect(dry.stdout + dry.stderr).not.toContain(secret);
     expect(await n1.query("SELECT 1 FROM pg_attribute WHERE attrelid = 'shop.orders'::regclass AND attname = 'note'", [], db)).toEqual([]);
 
-    const add = await ddl(['-c', "ALTER TABLE shop.orders ADD COLUMN note text NOT NULL DEFAULT 'none'"]);
+    // Two statements, one change: each on the nodes, then on the source, one after the other.
+    const add = await ddl(['-c', "ALTER TABLE shop.orders ADD COLUMN note text NOT NULL DEFAULT 'none';\nCREATE INDEX CONCURRENTLY orders_note ON shop.orders (note);"]);
     expect(add.code, add.stdout + add.stderr).toBe(0);
     const report = lastReport();
     expect(await reportProblems(report)).toBeNull();
     expect(report.ddl.statements[0]).toMatchObject({ kind: 'additive', action: 'add-column', targets: { n1: 'done', n2: 'done', source: 'done' } });
+    expect(report.ddl.statements[1]).toMatchObject({ kind: 'additive', action: 'create-index', targets: { n1: 'done', n2: 'done', source: 'done' } });
     // The nodes had it before the source: their DDL finished before the source's started.
     const task = (id: string) => report.tasks.find((t: { id: string }) => t.id.endsWith(id));
     expect(Date.parse(task(':1:source').started_at)).toBeGreaterThanOrEqual(Date.parse(task(':1:n1').finished_at));
+    expect(Date.parse(task(':2:n1').started_at)).toBeGreaterThanOrEqual(Date.parse(task(':1:source').finished_at));
+    for (const c of [source, n1, n2]) expect(await c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'shop.orders_note'::regclass", [], db)).toEqual([{ indisvalid: true }]);
 
     refundWriter = writeRefunds();
     await new Promise((r) => setTimeout(r, 300));
@@ -147,10 +156,6 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     for (const n of [n1, n2]) {
       expect(await n.query("SELECT sr.srsubstate FROM pg_subscription_rel sr WHERE sr.srrelid = 'shop.refunds'::regclass", [], db)).toEqual([{ srsubstate: 'r' }]);
     }
-
-    const index = await ddl(['-c', 'CREATE INDEX CONCURRENTLY orders_note ON shop.orders (note)']);
-    expect(index.code, index.stdout + index.stderr).toBe(0);
-    for (const c of [source, n1, n2]) expect(await c.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'shop.orders_note'::regclass", [], db)).toEqual([{ indisvalid: true }]);
 
     const drop = await ddl(['-c', 'ALTER TABLE shop.customers DROP COLUMN created_at']);
     expect(drop.code, drop.stdout + drop.stderr).toBe(0);
@@ -163,7 +168,7 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     expect(end, 'the apply workers kept running, with no error').toEqual(start);
   });
 
-  it('killed (SIGKILL) after the nodes\' DDL and before the source\'s, run again: it completes, nothing applied twice', async () => {
+  it('killed (SIGKILL) after the nodes\' DDL and before the source\'s, run again: it completes, nothing applied twice; an invalid index left on a node is built again', async () => {
     const sql = 'ALTER TABLE shop.orders ADD COLUMN channel text DEFAULT \'web\'';
     const id = changeId(sql);
     const killed = await ddl(['-c', sql], { PGEDGE_MIGRATE_TEST_KILL_AFTER: `ddl:${id}:1:n2` });
@@ -185,6 +190,13 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     const third = await ddl(['-c', sql]);
     expect(third.code).toBe(0);
     expect(third.stdout).toContain('Nothing to do');
+
+    // What a killed CREATE INDEX CONCURRENTLY leaves on a node (an invalid index of that name) is dropped and built again.
+    await n1.exec('CREATE UNIQUE INDEX CONCURRENTLY orders_status ON shop.orders (status)', db).catch(() => undefined);
+    expect(await n1.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'shop.orders_status'::regclass", [], db)).toEqual([{ indisvalid: false }]);
+    const index = await ddl(['-c', 'CREATE INDEX CONCURRENTLY orders_status ON shop.orders (status)']);
+    expect(index.code, index.stdout + index.stderr).toBe(0);
+    for (const c of [source, n1, n2]) expect(await c.query("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'shop.orders_status'::regclass", [], db)).toEqual([{ indisvalid: true, indisunique: false }]);
     const w = await workers();
     expect(w.every((x) => x.pid !== null && x.errors === 0), JSON.stringify(w)).toBe(true);
   });

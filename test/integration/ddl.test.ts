@@ -124,6 +124,15 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     expect(Object.keys(journal.tasks).filter((t) => t.startsWith('ddl:'))).toEqual([]);
   });
 
+  it('a statement the nodes refuse fails the run (exit 1) before the source: where each target stands, and to run it again', async () => {
+    const failed = await ddl(['-c', 'CREATE TABLE nowhere.t (id int PRIMARY KEY)']);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(failed.stderr).toMatch(/n1 said: schema "nowhere" does not exist/);
+    expect(failed.stderr).toMatch(/Where each statement stands: statement 1 \(create-table\): n1 failed, n2 (failed|interrupted|not done), source not done\. Run the same command again/);
+    expect(failed.stderr).not.toMatch(/at .*\.js:\d+/);
+    expect(await source.query("SELECT 1 FROM pg_namespace WHERE nspname = 'nowhere'", [], db)).toEqual([]);
+  });
+
   it('applies ADD COLUMN with a default, CREATE TABLE (rows written all along), CREATE INDEX CONCURRENTLY and DROP COLUMN without stopping any apply worker', async () => {
     const start = await workers();
     expect(start.every((w) => w.pid !== null && w.errors === 0), JSON.stringify(start)).toBe(true);

@@ -64,7 +64,7 @@ function refused(r: Refusal, err: (s: string) => void): number {
 }
 
 /** The change runs between a finished apply and the cutover's switch: the nodes stream from the source. */
-function ensureStreaming(loaded: LoadedPlan, journal: Journal, file: string): void {
+function ensureStreaming(journal: Journal, file: string): void {
   const f = journal.facts;
   if (f.switched_at) throw new UsageError(`the cutover switched the application to the nodes at ${f.switched_at}: the source no longer feeds them`, 'Change the schema on the nodes themselves now (pgEdge replicates DDL between its nodes).');
   if (f.freeze) throw new UsageError('a cutover froze writes on the source and has not finished', `Finish it (\`migrate cutover ${file}\`) or call it off first.`);
@@ -99,7 +99,7 @@ export async function ddlCommand(file: string, opts: DdlOptions, out: (s: string
   const loaded = loadPlan(file);
   for (const w of loaded.warnings) err(formatProblem(w) + '\n');
   const state = planStateDir(loaded, opts.stateDir);
-  ensureStreaming(loaded, Journal.open(state, loaded.plan.name), file);
+  ensureStreaming(Journal.open(state, loaded.plan.name), file);
   const input = await readChange(loaded, opts);
   if (!input) {
     out('Nothing to do: every statement named was brought to the nodes already. The databases were not touched.\n');

@@ -110,6 +110,13 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     const narrow = await ddl(['-c', 'ALTER TABLE shop.orders ALTER COLUMN total TYPE numeric(8,2)']);
     expect(narrow.code, narrow.stderr).toBe(2);
     expect(narrow.stderr).toMatch(/numeric\(12,2\) to numeric\(8,2\) could round or refuse values/);
+    // What only the catalogs tell: the key the replica identity needs, a column a node could not take rows without.
+    const key = await ddl(['-c', 'ALTER TABLE shop.orders DROP COLUMN id']);
+    expect(key.code, key.stderr).toBe(2);
+    expect(key.stderr).toMatch(/column id of shop\.orders is in its primary key or replica identity/);
+    const required = await ddl(['-c', 'ALTER TABLE shop.order_items DROP COLUMN sku']);
+    expect(required.code, required.stderr).toBe(2);
+    expect(required.stderr).toMatch(/column sku of shop\.order_items is NOT NULL without a default on n1: once the source drops it, the rows it sends could not be inserted there/);
     // Only between a finished apply and the cutover: a state directory without one has no stream to keep running.
     const early = await ddl(['--state-dir', join(dir, 'elsewhere'), '-c', 'ALTER TABLE shop.orders ADD COLUMN x int']);
     expect(early.code, early.stderr).toBe(2);

@@ -31,8 +31,6 @@ export interface DdlOptions {
 
 /** The change's text, and the guard's records it brings, from the command line. */
 async function readChange(loaded: LoadedPlan, opts: DdlOptions): Promise<{ text: string; recorded?: string[] } | undefined> {
-  const given = [opts.command !== undefined, opts.file !== undefined, Boolean(opts.recorded?.length)].filter(Boolean).length;
-  if (given !== 1) throw new UsageError('give the schema change with exactly one of -c "SQL", -f FILE or --recorded ID...', 'See `migrate ddl --help`.');
   if (opts.command !== undefined) return { text: opts.command };
   if (opts.file !== undefined) {
     try {
@@ -96,6 +94,8 @@ function actions(statements: DdlStatement[]): string[] {
 }
 
 export async function ddlCommand(file: string, opts: DdlOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const given = [opts.command !== undefined, opts.file !== undefined, Boolean(opts.recorded?.length)].filter(Boolean).length;
+  if (given !== 1) throw new UsageError('give the schema change with exactly one of -c "SQL", -f FILE or --recorded ID...', 'See `migrate ddl --help`.');
   const loaded = loadPlan(file);
   for (const w of loaded.warnings) err(formatProblem(w) + '\n');
   const state = planStateDir(loaded, opts.stateDir);

@@ -30,7 +30,7 @@ afterAll(async () => {
 describe.skipIf(!ready)('migrate ddl onto pgEdge nodes', () => {
   it('CREATE TABLE and ADD COLUMN reach each node once, the new table joins the replication set, and after the cutover its writes cross the mesh', async () => {
     const dir = tempDir('ddl-pgedge');
-    const { file, env } = writePlan(dir, { name: 'pge-ddl', source, nodes, db: DB, extra: 'cutover:\n  vacuum: false\n' });
+    const { file, env } = writePlan(dir, { name: 'pge-ddl', source, nodes, db: DB, extra: 'publish:\n  schemas: [shop]\ncutover:\n  vacuum: false\n' });
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
     const apply = await runCli(['apply', file], { cwd: dir, env });
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
@@ -54,17 +54,25 @@ describe.skipIf(!ready)('migrate ddl onto pgEdge nodes', () => {
       await source.exec('INSERT INTO shop.refunds SELECT i, i FROM generate_series(100001, 100200) i', DB);
       const add = await runCli(['ddl', file, '-c', "ALTER TABLE shop.orders ADD COLUMN note text DEFAULT 'none'"], { cwd: dir, env });
       expect(add.code, add.stdout + add.stderr).toBe(0);
+      // A schema the publications (FOR TABLES IN SCHEMA shop) do not list: the new table is added to them by name.
+      // Made on each node by itself (Spock would otherwise carry it to the other node, which has it already).
+      await Promise.all([source, ...nodes].map((c) => c.exec(`${c === source ? '' : 'SET spock.enable_ddl_replication = off; '}CREATE SCHEMA "Odd.Schema"`, DB)));
+      const odd = await runCli(['ddl', file, '-c', 'CREATE TABLE "Odd.Schema"."T x" (id int PRIMARY KEY)'], { cwd: dir, env });
+      expect(odd.code, odd.stdout + odd.stderr).toBe(0);
+      await source.exec('INSERT INTO "Odd.Schema"."T x" SELECT generate_series(1, 30)', DB);
     } finally {
       await load.stop();
     }
     await waitForSlots(source, DB);
+    expect(await source.query("SELECT pubname FROM pg_publication_tables WHERE schemaname = 'Odd.Schema' AND tablename = 'T x' ORDER BY 1", [], DB)).toEqual([{ pubname: 'pge_ddl_pub1' }, { pubname: 'pge_ddl_pub2' }]);
     for (const c of nodes) {
       expect(await c.query("SELECT set_name FROM spock.tables WHERE nspname = 'shop' AND relname = 'refunds'", [], DB)).toEqual([{ set_name: 'default' }]);
+      expect(await c.query("SELECT set_name FROM spock.tables WHERE nspname = 'Odd.Schema' AND relname = 'T x'", [], DB)).toEqual([{ set_name: 'default' }]);
       // Spock queued none of the DDL for the other nodes: each got it from migrate ddl.
       expect(await c.query('SELECT message FROM spock.queue', [], DB)).toEqual([]);
       expect(await c.query('SELECT * FROM spock.exception_log', [], DB)).toEqual([]);
     }
-    const tables = ['shop.refunds', 'shop.orders', 'shop.order_items', 'shop.customers'];
+    const tables = ['shop.refunds', 'shop.orders', 'shop.order_items', 'shop.customers', '"Odd.Schema"."T x"'];
     expect((await compareClusters([source, ...nodes], DB, tables)).filter((t) => !t.equal)).toEqual([]);
     expect((await nodes[1].query('SELECT count(*)::int AS n FROM shop.refunds', [], DB))[0].n).toBe((await source.query('SELECT count(*)::int AS n FROM shop.refunds', [], DB))[0].n);
 

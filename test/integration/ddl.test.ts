@@ -258,13 +258,18 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     const waited = lastReport().tasks.find((t: { id: string }) => t.id.endsWith(':1:n1'));
     expect(waited.duration_ms).toBeGreaterThan(5000);
     for (const c of [source, n1, n2]) expect(await c.query("SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = 'shop.order_items'::regclass AND attname = 'qty'", [], db)).toEqual([{ t: 'bigint' }]);
-    const create = await ddl(['-c', 'CREATE TABLE public."Scratch Pad" (id int PRIMARY KEY, note text)']);
+    // Odd names, end to end; FOR ALL TABLES carries the new table by itself.
+    await Promise.all([source, n1, n2].map((c) => c.exec('CREATE SCHEMA "Odd.Schema"', db)));
+    const create = await ddl(['-c', 'CREATE TABLE "Odd.Schema"."Scratch Pad" (id int PRIMARY KEY, note text)']);
     expect(create.code, create.stdout + create.stderr).toBe(0);
-    await source.exec(`INSERT INTO public."Scratch Pad" SELECT i, 'n' || i FROM generate_series(1, 50) i`, db);
-    const drop = await ddl(['-c', 'DROP TABLE public."Scratch Pad"']);
+    expect(lastReport().tasks.find((t: { id: string }) => t.id.endsWith(':publication')).summary).toBe('every publication carries "Odd.Schema"."Scratch Pad" already');
+    await source.exec(`INSERT INTO "Odd.Schema"."Scratch Pad" SELECT i, 'n' || i FROM generate_series(1, 50) i`, db);
+    await waitForSlots(source, db);
+    expect((await compareClusters([source, n1, n2], db, ['"Odd.Schema"."Scratch Pad"'])).filter((t) => !t.equal)).toEqual([]);
+    const drop = await ddl(['-c', 'DROP TABLE "Odd.Schema"."Scratch Pad"']);
     expect(drop.code, drop.stdout + drop.stderr).toBe(0);
     expect(lastReport().tasks.map((t: { id: string }) => t.id.replace(/^ddl:\w+:/, ''))).toEqual(['1:source', '1:confirm', '1:refresh:n1', '1:n1', '1:refresh:n2', '1:n2']);
-    for (const c of [source, n1, n2]) expect(await c.query(`SELECT to_regclass('public."Scratch Pad"') AS t`, [], db)).toEqual([{ t: null }]);
+    for (const c of [source, n1, n2]) expect(await c.query(`SELECT to_regclass('"Odd.Schema"."Scratch Pad"') AS t`, [], db)).toEqual([{ t: null }]);
     for (const n of [n1, n2]) expect((await n.query('SELECT count(*)::int AS n FROM pg_subscription_rel sr LEFT JOIN pg_class c ON c.oid = sr.srrelid WHERE c.oid IS NULL', [], db))[0].n).toBe(0);
     const end = await workers();
     expect(end, 'the apply workers kept running, with no error').toEqual(start);

@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster, type WriteLoad } from '../harness/index.js';
-import { runCli, tempDir, writePlan, waitForSlots, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { execa } from 'execa';
+import { runCli, tempDir, writePlan, waitForSlots, reportProblems, CLI, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 import { changeId } from '../../src/ddl/ddl-graph.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
@@ -95,7 +96,7 @@ afterAll(async () => {
 });
 
 describe('migrate ddl while the nodes stream under a write load', () => {
-  it('refuses a rename and a volatile default before anything runs: exit 2, the statement and the manual procedure named, nothing changed anywhere', async () => {
+  it('refuses a rename, a volatile default and what the catalogs forbid before anything runs: exit 2, the statement and the manual procedure named, nothing changed anywhere; in a terminal it asks first', async () => {
     const before = await Promise.all([source, n1, n2].map(schemaDump));
     const rename = await ddl(['-c', 'ALTER TABLE shop.orders RENAME COLUMN status TO state']);
     expect(rename.code, rename.stderr).toBe(2);
@@ -126,6 +127,13 @@ describe('migrate ddl while the nodes stream under a write load', () => {
     expect(recorded.code, recorded.stderr).toBe(2);
     expect(recorded.stderr).toMatch(/the DDL guard is not installed on the source.*\nGive the statement with -c/);
     expect(rename.stderr + volatile.stderr + narrow.stderr).not.toMatch(/at .*\.js:\d+|password|Secret/i);
+    // In a terminal it says what it will do and asks; no is no.
+    const { CI: _ci, GITHUB_ACTIONS: _gh, ...noCi } = process.env;
+    const asked = await execa('script', ['-qec', [process.execPath, CLI, 'ddl', file, '-c', 'ALTER TABLE shop.orders ADD COLUMN asked int'].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: 'n\n', env: { ...noCi, ...env }, extendEnv: false, reject: false, timeout: 60_000, cwd: dir });
+    expect(asked.stdout).toMatch(/will:\r?\n {2}- on every node, then on the source: ALTER TABLE shop\.orders ADD COLUMN asked int/);
+    expect(asked.stdout).toContain('Apply the change now? [y/N]');
+    expect(asked.stdout).toContain('Not applied: nothing was changed.');
+    expect(asked.exitCode).toBe(1);
     expect(await Promise.all([source, n1, n2].map(schemaDump))).toEqual(before);
     const journal = JSON.parse(readFileSync(join(dir, '.migrate', NAME, 'journal.json'), 'utf8'));
     expect(Object.keys(journal.tasks).filter((t) => t.startsWith('ddl:'))).toEqual([]);

@@ -168,6 +168,20 @@ program
     process.exitCode = await (await import('./abort.js')).abortCommand(file, opts, out, err);
   });
 
+program
+  .command('ddl')
+  .description('apply a schema change to the source and every node in the order that keeps replication running (additions on the nodes first, removals on the source first), and bring the subscriptions up to date; refuses what it cannot order safely, with the manual procedure. Resumable: run it again to finish.')
+  .argument('<plan>', 'plan file (YAML)')
+  .option('-c, --command <sql>', 'the schema change, one or more statements')
+  .option('-f, --file <file>', 'read the schema change from FILE')
+  .option('--recorded <id...>', 'bring statements the DDL guard recorded as run by hand on the source to the nodes (ids as `migrate status` shows them)')
+  .option('--dry-run', 'print the ordered steps with their SQL and change nothing')
+  .option('-y, --yes', 'do not ask for confirmation in a terminal (never asked when not a terminal, or under CI)')
+  .addOption(stateDirOption())
+  .action(async (file: string, opts) => {
+    process.exitCode = await (await import('./ddl.js')).ddlCommand(file, opts, out, err);
+  });
+
 const sandbox = program
   .command('sandbox')
   .description('a local source and two nodes to try migrate on: up, down, or the whole demo');

@@ -6,7 +6,7 @@ import { endOrphans } from './orphans.js';
 import type pg from 'pg';
 import type { LoadedPlan } from '../plan/load.js';
 import { stateDir as planStateDir, dumpDir as planDumpDir } from '../plan/load.js';
-import { buildGraph, type Stage, type TaskSpec } from '../plan/graph.js';
+import { buildGraph, type Stage, type TaskGraph, type TaskSpec } from '../plan/graph.js';
 import { Redactor } from '../secrets.js';
 import { Journal } from './journal.js';
 import { acquireLock } from './lock.js';
@@ -41,6 +41,8 @@ export interface StageOptions {
   nextSteps: (outcome: 'failed' | 'interrupted') => string;
   /** The operator says the run that owns the plan's objects is gone: take them over. */
   takeOver?: boolean;
+  /** The stage's graph when it is not the plan's own (a `migrate ddl` change). */
+  graph?: TaskGraph;
   /** Tasks of the graph to run again even if journaled done. */
   redo?: (graph: TaskSpec[], journal: Journal) => string[];
 }
@@ -129,7 +131,7 @@ export async function runStage(loaded: LoadedPlan, stage: Stage, opts: StageOpti
     // Only an apply makes a run; a cutover or abort from a state directory without one is nobody's.
     run = stage === 'apply' ? claimRunIdentity(state, plan.name) : readRunIdentity(state);
     warnings.push(...(await guardOwnership(loaded, run, journal, { stage, stateDir: state, dumpDir, takeOver: opts.takeOver, file: loaded.file })));
-    const graph = buildGraph(plan, stage);
+    const graph = opts.graph ?? buildGraph(plan, stage);
     await opts.before?.({ journal, redactor, signal });
     const redo = opts.redo?.(graph.tasks, journal) ?? [];
     if (redo.length) journal.forget(redo);

@@ -6,14 +6,16 @@ import type { ResolvedPlan, ReplicationSet } from './plan.js';
 import { fallbackOf } from './fallback.js';
 import { fallbackCutoverTasks, rollbackTasks, finalizeTasks } from './rollback-graph.js';
 import { guardMode } from '../render/ddl-guard.js';
+import type { DdlStep } from '../ddl/ddl-graph.js';
 
-export type Stage = 'apply' | 'cutover' | 'rollback' | 'finalize';
+export type Stage = 'apply' | 'cutover' | 'rollback' | 'finalize' | 'ddl';
 
 export const PHASES = {
   apply: ['prepare', 'snapshot', 'restore', 'subscribe', 'catch-up'],
   cutover: ['ready', 'freeze', 'drain', 'sequences', 'check', 'switch', 'cleanup'],
   rollback: ['ready', 'freeze', 'drain', 'sequences', 'check', 'switch', 'cleanup'],
   finalize: ['cleanup'],
+  ddl: ['nodes-first', 'source', 'confirm', 'nodes', 'subscriptions'],
 } as const;
 
 export type Phase = (typeof PHASES)[Stage][number];
@@ -58,6 +60,13 @@ export type TaskKind =
   | 'drop-fallback'
   | 'install-ddl-guard'
   | 'remove-ddl-guard'
+  | 'ddl-statement'
+  | 'ddl-publish'
+  | 'ddl-repset'
+  | 'ddl-sync'
+  | 'ddl-confirm'
+  | 'ddl-unsubscribe'
+  | 'ddl-mark'
   | 'hook';
 
 export interface TaskSpec {
@@ -78,6 +87,8 @@ export interface TaskSpec {
    * it counts only once the dump that used it is done.
    */
   durableWith?: string;
+  /** A `migrate ddl` step: its change, its statement, where it runs (src/ddl/ddl-graph.ts). */
+  ddl?: DdlStep;
 }
 
 export interface TaskGraph {
@@ -191,6 +202,7 @@ export function hookTargets(plan: ResolvedPlan): Map<string, Stage> {
 }
 
 export function buildGraph(plan: ResolvedPlan, stage: Stage): TaskGraph {
+  if (stage === 'ddl') throw new Error('a ddl stage\'s graph comes from its change (src/ddl/ddl-graph.ts)');
   const tasks = stage === 'apply' ? applyTasks(plan) : stage === 'cutover' ? cutoverTasks(plan) : stage === 'rollback' ? rollbackTasks(plan) : finalizeTasks(plan);
   // The tasks each hook placed so far is attached to.
   const attachedTo = new Map<string, { ids: Set<string>; before: boolean }>();

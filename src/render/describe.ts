@@ -15,6 +15,7 @@ import { databaseSettingsSql } from './database-settings.js';
 import { SPOCK_LOCAL_DDL_SETTINGS, spockLocalDdlSql } from './spock-local-ddl.js';
 import { describeFallbackTask } from './describe-fallback.js';
 import { describeGuardTask } from './ddl-guard.js';
+import { describeDdlTask } from './describe-ddl.js';
 
 /** Where SQL runs: 'source' or a node's name. */
 export type Where = string;
@@ -318,6 +319,14 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
     case 'install-ddl-guard':
     case 'remove-ddl-guard':
       return describeGuardTask(spec, plan);
+    case 'ddl-statement':
+    case 'ddl-publish':
+    case 'ddl-repset':
+    case 'ddl-sync':
+    case 'ddl-confirm':
+    case 'ddl-unsubscribe':
+    case 'ddl-mark':
+      return describeDdlTask(spec, ctx);
     case 'hook': {
       const h = plan.hooks[spec.hookIndex!];
       return { steps: [actionStep(h, ctx.reveal, h.continue_on_error ? 'A failure here is a warning.' : undefined)] };

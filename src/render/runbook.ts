@@ -28,6 +28,10 @@ const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
     title: 'Part 3b: finalize (`migrate finalize`), with cutover.fallback',
     intro: 'The point of no return: drops the fallback stream on both sides. The source stays read-only; rollback is no longer possible.',
   },
+  ddl: {
+    title: 'Schema changes while the nodes stream (`migrate ddl`)',
+    intro: 'A schema change applied to the source and every node in the order that keeps replication running.',
+  },
 };
 
 /** Mermaid node ids, readable and distinct: nodes n-1 and n_1 would otherwise both give restore_n_1. */

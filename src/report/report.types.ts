@@ -14,7 +14,7 @@ export interface RunReport {
   /**
    * The stage that ran.
    */
-  command: 'apply' | 'cutover' | 'rollback' | 'finalize';
+  command: 'apply' | 'cutover' | 'rollback' | 'finalize' | 'ddl';
   status: 'succeeded' | 'failed';
   /**
    * completed; nothing-to-do (a rerun after success); failed; interrupted (Ctrl-C, SIGTERM).
@@ -77,6 +77,31 @@ export interface RunReport {
   }[];
   error?: string;
   next_steps?: string;
+  /**
+   * migrate ddl: the schema change, its statements, and where each stands.
+   */
+  ddl?: {
+    /**
+     * The change's id (first 12 hex digits of the SHA-256 of its text).
+     */
+    change: string;
+    statements: {
+      n: number;
+      statement: string;
+      kind: 'additive' | 'removal';
+      action: string;
+      /**
+       * Per database ('source' or a node's name): done, already there (or gone), not done, failed.
+       */
+      targets: {
+        [k: string]: string | undefined;
+      };
+    }[];
+    /**
+     * The guard's record ids this change brought to the nodes (--recorded).
+     */
+    recorded?: string[];
+  };
   /**
    * rollback: writes back to the source.
    */

@@ -34,6 +34,11 @@ import { rollbackCheck } from './rollback-check.js';
 import { rollbackReady, rollbackSwitch, unfreezeSource } from './rollback-switch.js';
 import { dropFallback } from './drop-fallback.js';
 import { installDdlGuard, removeDdlGuard } from './install-ddl-guard.js';
+import { ddlStatement } from './ddl-statement.js';
+import { ddlPublish, ddlReplicationSet } from './ddl-publish.js';
+import { ddlSync, ddlUnsubscribe } from './ddl-sync.js';
+import { ddlConfirm } from './ddl-confirm.js';
+import { ddlMark } from './ddl-mark.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'create-publication': createPublication,
@@ -76,4 +81,11 @@ export const RUNNERS: Record<TaskKind, TaskRunner> = {
   'drop-fallback': dropFallback,
   'install-ddl-guard': installDdlGuard,
   'remove-ddl-guard': removeDdlGuard,
+  'ddl-statement': ddlStatement,
+  'ddl-publish': ddlPublish,
+  'ddl-repset': ddlReplicationSet,
+  'ddl-sync': ddlSync,
+  'ddl-confirm': ddlConfirm,
+  'ddl-unsubscribe': ddlUnsubscribe,
+  'ddl-mark': ddlMark,
 };

@@ -7,6 +7,9 @@ import { FULL_CHECK_SESSIONS } from '../verify/verify-node.js';
 import { readCoverageFacts } from '../pg/subscription-coverage.js';
 import { judgeCoverage, formatCoverage } from '../verify/coverage-gaps.js';
 import { coverageTarget } from '../verify/plan-coverage.js';
+import { nodeWorker } from '../verify/plan-workers.js';
+import { readRecordedDdl } from '../pg/ddl-log.js';
+import { formatWorkerHealth } from '../verify/worker-restarts.js';
 
 /** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
 export const cutoverReady: TaskRunner = async (ctx) => {
@@ -31,7 +34,12 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   // with its rows stale, and the count check passes whenever counts match.
   // Read even when a node has another problem: a missing column stops its worker.
   const coverage = [];
-  for (const r of plan.replication) coverage.push(judgeCoverage(coverageTarget(plan, r), await readCoverageFacts(await ctx.db('source'), await ctx.db(r.node), r.publication, r.subscription)));
+  const recorded = await readRecordedDdl(await ctx.db('source'), { pendingOnly: true });
+  for (const r of plan.replication) coverage.push(judgeCoverage(coverageTarget(plan, r), await readCoverageFacts(await ctx.db('source'), await ctx.db(r.node), r.publication, r.subscription), { plan_file: ctx.loaded.file, recorded }));
+  // A worker that keeps failing, with its error: a column or table made on the source by hand, a duplicate key.
+  const workers = await Promise.all(plan.replication.map(async (r) => nodeWorker(await ctx.db(r.node), r.node, r.subscription)));
+  const failing = formatWorkerHealth(workers).trimEnd();
+  if (failing) problems.push(failing);
   const gaps = coverage.some((c) => c.gaps.length) ? `not every published table reaches the nodes:\n${formatCoverage(coverage).trimEnd()}` : '';
   if (problems.length || gaps) {
     throw new OperationError(`not ready to cut over: ${[problems.join('; '), gaps].filter(Boolean).join('; ')}`, `Nothing was frozen. ${gaps ? 'Run the fix above, wait until `migrate status` shows no gap' : 'Check `migrate status`'}, then run cutover again.`);

@@ -87,11 +87,14 @@ function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, cont
   }
   for (const d of drift) {
     const { sql, why } = repairColumnDrift(d, src);
-    steps.push({ on: target.node, kind: 'sql', text: onNodeOnly(target.kind, sql), why: `${why} ${BY_HAND}${target.kind === 'pgedge' ? ' The SET lines keep Spock from running it again on the other nodes, which each run it themselves.' : ''}` });
+    steps.push({ on: target.node, kind: 'sql', text: onNodeOnly(target.kind, sql), why: `${why} ${byHand(context.plan_file)}${target.kind === 'pgedge' ? ' The SET lines keep Spock from running it again on the other nodes, which each run it themselves.' : ''}` });
   }
 }
 
-const BY_HAND = 'The change was made on the source by hand, and schema changes reach no node by themselves: this makes it on this node only. `migrate ddl PLAN -c \'SQL\'` makes the next one on the nodes and the source in the order that keeps the streams running.';
+function byHand(planFile: string | undefined): string {
+  const ddl = `migrate ddl ${planFile ? shellQuote(planFile) : 'PLAN'} -c 'SQL'`;
+  return `The change was made on the source by hand, and schema changes reach no node by themselves: this makes it on this node only. \`${ddl}\` makes the next one on the nodes and the source in the order that keeps the streams running.`;
+}
 
 // On a pgEdge node, Spock would run the CREATE again on the other nodes, which each create it themselves.
 function spockOff(target: CoverageTarget): string {

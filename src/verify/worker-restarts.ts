@@ -73,7 +73,7 @@ export function formatWorkerHealth(workers: WorkerHealth[]): string {
   for (const w of workers.filter(workerBroken)) {
     const counted = w.errors === null ? '' : `${w.errors} error${w.errors === 1 ? '' : 's'} counted${w.new_errors ? `, ${w.new_errors} in the last ${w.seconds.toFixed(1)} s` : ''}; `;
     const now = w.pid === null ? 'not running now' : `running again as pid ${w.pid}`;
-    const what = w.state === 'restarting' ? 'keeps failing and restarting' : 'is not running, and has failed before';
+    const what = w.state === 'restarting' ? 'keeps failing and restarting' : 'has failed and is not running';
     s += `${w.node}: the apply worker of subscription ${w.subscription} ${what} (${counted}${now}); every change from the failing one on waits in its slot on the source.\n`;
     if (w.error?.line) s += `  its last error, from ${w.node}'s server log: ${w.error.line}\n`;
     else if (w.error?.where) s += `  its error is in ${w.error.where}\n`;

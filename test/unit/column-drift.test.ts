@@ -90,6 +90,7 @@ describe('the fix coverage prints for drift', () => {
     const c = judgeCoverage(target, facts);
     expect(c.fix.map((f) => f.text)).toEqual(['ALTER TABLE shop.orders ADD COLUMN note text;']);
     expect(c.fix[0].why).toContain("migrate ddl PLAN -c 'SQL'");
+    expect(judgeCoverage(target, facts, { plan_file: 'my plan.yaml' }).fix[0].why).toContain("migrate ddl 'my plan.yaml' -c 'SQL'");
   });
 
   it('recorded by the guard: `migrate ddl PLAN --recorded ID` instead', () => {

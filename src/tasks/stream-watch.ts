@@ -12,7 +12,7 @@ import { readCoverageFacts } from '../pg/subscription-coverage.js';
 import { readRecordedDdl } from '../pg/ddl-log.js';
 import { judgeCoverage, formatCoverage, type NodeCoverage } from '../verify/coverage-gaps.js';
 import { coverageTarget } from '../verify/plan-coverage.js';
-import { formatWorkerHealth, type WorkerHealth } from '../verify/worker-restarts.js';
+import { followWorker, formatWorkerHealth, newTrack, type WorkerHealth, type WorkerTrack } from '../verify/worker-restarts.js';
 
 // Kinds of gap that stop a node's worker at the next change to the table.
 const STOPS_WORKER = new Set(['missing on node', 'column missing on node', 'column required on node', 'column type differs']);
@@ -20,15 +20,9 @@ const STOPS_WORKER = new Set(['missing on node', 'column missing on node', 'colu
 const STEADY_MS = 10_000;
 const DRIFT_CHECK_EVERY_MS = 2_000;
 
-interface NodeWatch {
+interface NodeWatch extends WorkerTrack {
   node: string;
   subscription: string;
-  baseline: number | null;
-  errors: number | null;
-  pid: number | null;
-  pidSince: number;
-  looked: boolean;
-  unsteadySince?: number;
 }
 
 export interface BrokenStream {
@@ -44,21 +38,12 @@ export class StreamWatch {
   /** `maxNewErrors`: failures of one worker during the wait that make it a crash loop, not a one-off restart. */
   /** `rerun`: the command to run again once repaired. */
   constructor(private ctx: TaskContext, private maxNewErrors: number, private rerun: string) {
-    this.nodes = ctx.plan.replication.map((r) => ({ node: r.node, subscription: r.subscription, baseline: null, errors: null, pid: null, pidSince: Date.now(), looked: false }));
+    this.nodes = ctx.plan.replication.map((r) => ({ node: r.node, subscription: r.subscription, ...newTrack(Date.now()) }));
   }
 
   /** Looks at every node's worker once. */
   async look(): Promise<void> {
-    for (const n of this.nodes) {
-      const w = await lookAtWorker(await this.ctx.db(n.node), n.subscription);
-      const now = Date.now();
-      const rose = n.errors !== null && w.errors !== null && w.errors > n.errors;
-      if (w.pid !== n.pid) n.pidSince = now;
-      if (w.pid === null || (n.looked && w.pid !== n.pid) || rose) n.unsteadySince ??= now;
-      else if (now - n.pidSince > STEADY_MS) n.unsteadySince = undefined;
-      n.baseline ??= w.errors;
-      [n.errors, n.pid, n.looked] = [w.errors, w.pid, true];
-    }
+    this.nodes = await Promise.all(this.nodes.map(async (n) => ({ ...n, ...followWorker(n, await lookAtWorker(await this.ctx.db(n.node), n.subscription), STEADY_MS) })));
   }
 
   /** Nodes without a steady worker for longer than `ms`. */

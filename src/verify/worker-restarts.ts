@@ -39,6 +39,36 @@ export function judgeWorker(node: string, subscription: string, first: WorkerLoo
   return { ...base, state: 'steady' };
 }
 
+/** A worker followed through a wait: the pid it had, since when, and since when it has not been steady. */
+export interface WorkerTrack {
+  /** The error counters at the first look, and at the last. */
+  baseline: number | null;
+  errors: number | null;
+  pid: number | null;
+  pidSince: number;
+  looked: boolean;
+  unsteadySince?: number;
+}
+
+export function newTrack(now: number): WorkerTrack {
+  return { baseline: null, errors: null, pid: null, pidSince: now, looked: false };
+}
+
+/**
+ * The track after one more look. A worker is unsteady from the first look
+ * that finds none, another pid than the last, or a counter risen, until one
+ * pid has run for `steadyMs` without a new error: a crash-looping worker,
+ * present for moments under ever new pids, never becomes steady.
+ */
+export function followWorker(t: WorkerTrack, w: WorkerLook, steadyMs: number): WorkerTrack {
+  const rose = t.errors !== null && w.errors !== null && w.errors > t.errors;
+  const next = { ...t, baseline: t.baseline ?? w.errors, errors: w.errors, pid: w.pid, looked: true };
+  if (w.pid !== t.pid || rose) next.pidSince = w.at;
+  if (w.pid === null || (t.looked && w.pid !== t.pid) || rose) next.unsteadySince ??= w.at;
+  else if (w.at - next.pidSince >= steadyMs) next.unsteadySince = undefined;
+  return next;
+}
+
 /** A worker whose stream is broken: the changes behind it wait on the source, in its slot. */
 export function workerBroken(h: WorkerHealth): boolean {
   return h.state === 'restarting' || h.state === 'failing';

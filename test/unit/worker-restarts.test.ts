@@ -1,6 +1,6 @@
 // Two looks at an apply worker, judged; and its last error found in a server log.
 import { describe, it, expect } from 'vitest';
-import { judgeWorker, needsSecondLook, lastWorkerError, formatWorkerHealth, workerBroken } from '../../src/verify/worker-restarts.js';
+import { followWorker, newTrack, judgeWorker, needsSecondLook, lastWorkerError, formatWorkerHealth, workerBroken } from '../../src/verify/worker-restarts.js';
 import type { WorkerLook } from '../../src/pg/apply-worker.js';
 
 const look = (over: Partial<WorkerLook> = {}): WorkerLook => ({ at: 0, exists: true, enabled: true, pid: 100, errors: 0, origin: 'pg_16400', ...over });
@@ -67,5 +67,23 @@ describe('lastWorkerError', () => {
   it("another subscription's errors and sessions' errors are not its", () => {
     expect(lastWorkerError(LOG, 'sub2', 'pg_16401')).toBeUndefined();
     expect(lastWorkerError(LOG, 'other', 'pg_99999')).toContain('duplicate key value');
+  });
+});
+
+describe('followWorker: a wait that follows a worker look after look', () => {
+  const follow = (looks: Partial<WorkerLook>[]) => looks.reduce((t, l, i) => followWorker(t, look({ at: i * 500, ...l }), 10_000), newTrack(0));
+
+  it('a crash loop, present for moments under ever new pids, stays unsteady from its first failure on', () => {
+    const looks = Array.from({ length: 120 }, (_, i) => ({ pid: i % 3 === 0 ? 1000 + i : null, errors: Math.floor(i / 3) }));
+    const t = follow(looks);
+    expect(t.unsteadySince).toBe(500);
+    expect(t.errors! - t.baseline!).toBe(39);
+  });
+
+  it('a worker that keeps one pid is steady at once; one that started late becomes steady after running 10 s', () => {
+    expect(follow([{ pid: 7 }, { pid: 7 }, { pid: 7 }]).unsteadySince).toBeUndefined();
+    const late = [{ pid: null }, { pid: null }, ...Array.from({ length: 20 }, () => ({ pid: 9 }))];
+    expect(follow(late).unsteadySince).toBe(0);
+    expect(follow([...late, { pid: 9 }, { pid: 9 }]).unsteadySince).toBeUndefined();
   });
 });

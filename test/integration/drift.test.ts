@@ -6,7 +6,9 @@
 // catch-up wait must stop with the reason instead of waiting for its timeout.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster, type WriteLoad } from '../harness/index.js';
+import pg from 'pg';
 import { runCli, tempDir, waitForSlots, writePlan } from './support.js';
+import { readWorkerError } from '../../src/pg/apply-worker.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 const loads: WriteLoad[] = [];
@@ -137,6 +139,20 @@ describe('a table created by hand on the source', () => {
     expect(status.stdout).toMatch(/shop\.fresh: published on the source, does not exist on n2/);
     expect(status.stdout).toContain('logical replication target relation "shop.fresh" does not exist');
     await writes.stop();
+
+    // A role that may not read the server log is told where the error is instead.
+    await n1.exec("CREATE ROLE log_peek LOGIN PASSWORD 'peek' IN ROLE pg_monitor", db);
+    const [{ origin }] = await n1.query<{ origin: string }>("SELECT 'pg_' || oid AS origin FROM pg_subscription WHERE subname = 'drift_table_sub1'", [], db);
+    for (const [user, password, expected] of [['postgres', n1.password, /does not exist/], ['log_peek', 'peek', /this role may not read it/]] as const) {
+      const c = new pg.Client({ host: n1.host, port: n1.port, user, password, database: db });
+      await c.connect();
+      try {
+        const e = await readWorkerError(c, 'n1', 'drift_table_sub1', origin);
+        expect(e.line ?? e.where, user).toMatch(expected);
+      } finally {
+        await c.end();
+      }
+    }
   });
 });
 

@@ -18,12 +18,16 @@ export interface WorkerLook {
   errors: number | null;
   /** The subscription's replication origin ('pg_' || oid): the server log's CONTEXT lines name it. */
   origin: string | null;
+  /** Seconds since the worker started, where this role may see it. */
+  running_seconds?: number | null;
 }
 
 const LOOK_SQL = `
 SELECT s.subenabled AS enabled, 'pg_' || s.oid AS origin,
        (SELECT st.pid FROM pg_catalog.pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL AND st.pid IS NOT NULL LIMIT 1) AS pid,
-       (SELECT ss.apply_error_count + ss.sync_error_count FROM pg_catalog.pg_stat_subscription_stats ss WHERE ss.subid = s.oid) AS errors
+       (SELECT ss.apply_error_count + ss.sync_error_count FROM pg_catalog.pg_stat_subscription_stats ss WHERE ss.subid = s.oid) AS errors,
+       (SELECT extract(epoch FROM now() - a.backend_start)::float8 FROM pg_catalog.pg_stat_activity a
+         WHERE a.pid = (SELECT st.pid FROM pg_catalog.pg_stat_subscription st WHERE st.subid = s.oid AND st.relid IS NULL AND st.pid IS NOT NULL LIMIT 1)) AS running_seconds
   FROM pg_catalog.pg_subscription s
  WHERE s.subname = $1 AND s.subdbid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())`;
 
@@ -32,7 +36,7 @@ export async function lookAtWorker(node: pg.ClientBase, subscription: string): P
   const at = Date.now();
   if (!r.rows.length) return { at, exists: false, enabled: false, pid: null, errors: null, origin: null };
   const row = r.rows[0];
-  return { at, exists: true, enabled: row.enabled, pid: row.pid, errors: row.errors === null ? null : Number(row.errors), origin: row.origin };
+  return { at, exists: true, enabled: row.enabled, pid: row.pid, errors: row.errors === null ? null : Number(row.errors), origin: row.origin, running_seconds: row.running_seconds };
 }
 
 /** The worker's last error as the server logged it, or where to find it. */

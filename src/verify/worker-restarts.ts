@@ -21,9 +21,14 @@ export interface WorkerHealth {
   error?: WorkerError;
 }
 
-/** Whether a first look leaves anything a second one could tell. */
+// A failing worker lives for moments; one that has run this long has not failed since it started.
+const LONG_RUNNING_SECONDS = 10;
+
+/** Whether a first look leaves anything a second one could tell: no worker, or errors counted and a worker that may be their latest restart. */
 export function needsSecondLook(first: WorkerLook): boolean {
-  return first.exists && first.enabled && (first.pid === null || (first.errors ?? 0) > 0);
+  if (!first.exists || !first.enabled) return false;
+  if (first.pid === null) return true;
+  return (first.errors ?? 0) > 0 && !((first.running_seconds ?? 0) >= LONG_RUNNING_SECONDS);
 }
 
 export function judgeWorker(node: string, subscription: string, first: WorkerLook, second?: WorkerLook): WorkerHealth {

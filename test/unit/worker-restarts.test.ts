@@ -15,6 +15,9 @@ describe('judgeWorker', () => {
     expect(needsSecondLook(look({ errors: 3 }))).toBe(true);
     expect(needsSecondLook(look({ pid: null }))).toBe(true);
     expect(needsSecondLook(look({ enabled: false, pid: null }))).toBe(false);
+    // Errors counted long ago, and a worker up for a minute since: nothing to wait for.
+    expect(needsSecondLook(look({ errors: 3, running_seconds: 60 }))).toBe(false);
+    expect(needsSecondLook(look({ errors: 3, running_seconds: 0.2 }))).toBe(true);
   });
 
   it('rising counters, or a pid that changed, is a worker that keeps restarting', () => {

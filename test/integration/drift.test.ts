@@ -175,3 +175,20 @@ describe("apply's catch-up on a broken stream", () => {
     expect(took).toBeLessThan(60_000);
   });
 });
+
+describe("the cutover's drain on a broken stream", () => {
+  it('calls the cutover off within seconds, not at its timeout, names the drift, and leaves the source writable', async () => {
+    // Inside the freeze, before the frozen position is written: a column made by hand, and a row that needs it.
+    const hook = `hooks:\n  - before: drain\n    sql: BEGIN; SET LOCAL transaction_read_only = off; ALTER TABLE shop.items ADD COLUMN note text; INSERT INTO shop.items (v) VALUES (7); COMMIT`;
+    const { db, dir, file, env } = await setUp('drift-drain', `${hook}\ncutover:\n  timeout_seconds: 120`);
+    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    const started = Date.now();
+    const cutover = await runCli(['cutover', file], { cwd: dir, env });
+    const took = Date.now() - started;
+    const output = cutover.stdout + cutover.stderr;
+    expect(cutover.code, output).toBe(1);
+    expect(output).toMatch(/cannot apply the frozen position[\s\S]*shop\.items column note: on the source \(text\), not on n1/);
+    expect(took).toBeLessThan(60_000);
+    expect(await sourceWritable(db)).toBe(true);
+  });
+});

@@ -78,17 +78,28 @@ function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, cont
   const drift = compareColumns(src, dst);
   if (!drift.length) return;
   for (const d of drift) gaps.push(gap(d.kind, src, d.column, describeColumnDrift(d, target.node, table)));
-  const records = (context.recorded ?? []).filter((r) => r.object_identity === table);
-  if (records.length && context.plan_file) {
-    for (const r of records) {
-      steps.push({ on: target.node, kind: 'shell', text: `migrate ddl ${shellQuote(context.plan_file)} --recorded ${r.id}`, why: `the guard recorded it on the source (${r.command_tag} by ${r.role} at ${r.at}): this brings it to every node that lacks it` });
-    }
+  const recorded = recordedSteps(target, table, context);
+  if (recorded) {
+    steps.push(...recorded);
     return;
   }
   for (const d of drift) {
     const { sql, why } = repairColumnDrift(d, src);
     steps.push({ on: target.node, kind: 'sql', text: onNodeOnly(target.kind, sql), why: `${why} ${byHand(context.plan_file)}${target.kind === 'pgedge' ? ' The SET lines keep Spock from running it again on the other nodes, which each run it themselves.' : ''}` });
   }
+}
+
+/** The guard's records of statements on this table not yet brought to the nodes, as the commands that bring them. */
+function recordedSteps(target: CoverageTarget, table: string, context: CoverageContext): FixStep[] | undefined {
+  // object_identity is the server's own quoted name, as quoteName writes it.
+  const records = (context.recorded ?? []).filter((r) => r.object_identity === table);
+  if (!records.length || !context.plan_file) return undefined;
+  return records.map((r) => ({
+    on: target.node,
+    kind: 'shell',
+    text: `migrate ddl ${shellQuote(context.plan_file!)} --recorded ${r.id}`,
+    why: `the guard recorded it on the source (${r.command_tag} by ${r.role} at ${r.at}): this runs it on every node that lacks it, with nothing repeated where it ran already`,
+  }));
 }
 
 function byHand(planFile: string | undefined): string {
@@ -130,7 +141,7 @@ export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts, cont
     const sub = subscribed.get(key(t));
     if (!dst) {
       out.gaps.push(gap('missing on node', t, null, `published on the source, does not exist on ${node}: the subscription stops at the first change to it and holds every later change behind it`));
-      create.push(missingTableStep(target, t));
+      create.push(...(recordedSteps(target, table, context) ?? [missingTableStep(target, t)]));
       added.push(table);
       continue;
     }

@@ -97,6 +97,8 @@ describe('the fix coverage prints for drift', () => {
     const recorded = [{ id: '12', at: '2026-12-01T20:00:00.000Z', role: 'app', command_tag: 'ALTER TABLE', object_schema: 'shop', object_identity: 'shop.orders', statement: 'ALTER TABLE shop.orders ADD COLUMN note text', change: null, brought_at: null }];
     const c = judgeCoverage(target, facts, { plan_file: 'plans/my plan.yaml', recorded });
     expect(c.fix.map((f) => [f.kind, f.text])).toEqual([['shell', "migrate ddl 'plans/my plan.yaml' --recorded 12"]]);
+    const missing = judgeCoverage(target, { ...facts, published: [table('shop', 'fresh', [col('id')])], subscribed: [], node_tables: [] }, { plan_file: 'p.yaml', recorded: [{ ...recorded[0], id: '13', command_tag: 'CREATE TABLE', object_identity: 'shop.fresh' }] });
+    expect(missing.fix[0].text).toBe('migrate ddl p.yaml --recorded 13');
     // Another table's record does not stand for this one.
     expect(judgeCoverage(target, facts, { plan_file: 'p.yaml', recorded: [{ ...recorded[0], object_identity: 'shop.orders_archive' }] }).fix[0].kind).toBe('sql');
   });

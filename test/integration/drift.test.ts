@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster, type WriteLoad } from '../harness/index.js';
 import pg from 'pg';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { havePgedge, startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
 import { runCli, tempDir, waitForSlots, writePlan } from './support.js';
 import { readWorkerError } from '../../src/pg/apply-worker.js';
 
@@ -192,5 +194,46 @@ describe("the cutover's drain on a broken stream", () => {
     expect(output).not.toMatch(/replication keeps running/i);
     expect(took).toBeLessThan(60_000);
     expect(await sourceWritable(db)).toBe(true);
+  });
+});
+
+const pgedgeReady = havePgedge('the pgEdge drift test');
+
+describe.skipIf(!pgedgeReady)('a column added by hand on the source, onto pgEdge nodes with DDL replication on', () => {
+  it("the printed fix runs on each node alone (Spock does not repeat it on the others), and the streams resume", async () => {
+    const db = 'drift_pge';
+    const [[src], nodes] = await Promise.all([startClusters(['source'], { wal_retrieve_retry_interval: '500ms' }), startPgedgeNodes(['n1', 'n2'])]);
+    try {
+      await Promise.all([src, ...nodes].map((c) => c.createDatabase(db)));
+      await src.exec(SHOP, db);
+      await createSpockMesh(nodes, db);
+      const dir = tempDir('drift-pge');
+      const { file, env } = writePlan(dir, { name: 'drift-pge', source: src, nodes, db });
+      writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
+      const apply = await runCli(['apply', file], { cwd: dir, env });
+      expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+      await src.exec('ALTER TABLE shop.items ADD COLUMN note text; INSERT INTO shop.items (v) VALUES (1)', db);
+      await new Promise((r) => setTimeout(r, 1000));
+      const status = await runCli(['status', file, '--json'], { cwd: dir, env });
+      expect(status.code).toBe(1);
+      const coverage = JSON.parse(status.stdout).coverage as { node: string; fix: FixStep[] }[];
+      for (const c of coverage) {
+        expect(c.fix.map((f) => f.text)).toEqual(['SET spock.enable_ddl_replication = off;\nSET spock.include_ddl_repset = off;\nSET spock.allow_ddl_from_functions = off;\nALTER TABLE shop.items ADD COLUMN note text;']);
+        // Run as a DBA would, one psql session per node: a repeat on the other node would fail with "already exists".
+        await nodes[c.node === 'n1' ? 0 : 1].exec(c.fix[0].text, db);
+      }
+      await src.exec("INSERT INTO shop.items (v, note) VALUES (2, 'after the fix')", db);
+      await waitForSlots(src, db);
+      let clean = false;
+      for (let i = 0; i < 60 && !clean; i++) {
+        clean = (await runCli(['status', file], { cwd: dir, env })).code === 0;
+        if (!clean) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(clean).toBe(true);
+      for (const n of nodes) expect((await n.query<{ n: number }>('SELECT count(*)::int AS n FROM spock.queue', [], db))[0].n, n.name).toBe(0);
+      expect((await compareClusters([src, ...nodes], db, ['shop.items', 'shop."Odd Name"'])).filter((t) => !t.equal)).toEqual([]);
+    } finally {
+      await Promise.all([src, ...nodes].map((c) => c.stop()));
+    }
   });
 });

@@ -132,7 +132,7 @@ export async function cutoverCommand(file: string, opts: { stateDir?: string; ye
     },
     nextSteps: () =>
       unfrozeAfterFailure.length
-        ? `The source is writable again and replication keeps running: nothing was lost. Fix the cause and run \`migrate cutover ${file}\` again.`
+        ? `The source is writable again and the slots keep every change for the nodes: nothing was lost. Fix the cause and run \`migrate cutover ${file}\` again.`
         : `Run \`migrate cutover ${file}\` again to finish; \`migrate status ${file}\` shows where replication stands.`,
   });
   return result.exitCode;

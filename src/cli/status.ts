@@ -13,6 +13,8 @@ import { JournalUnreadableError } from '../errors.js';
 import type { Facts } from '../facts.js';
 import { fallbackStatus } from './status-fallback.js';
 import { readPendingDdl, ddlStatusSection } from './pending-ddl.js';
+import { planWorkers } from '../verify/plan-workers.js';
+import { formatWorkerHealth, workerBroken } from '../verify/worker-restarts.js';
 
 /** The journal's facts; an unreadable journal is said, not a reason to show nothing. */
 function journalFacts(dir: string, plan: string): { facts: Facts; problem?: string } {
@@ -73,17 +75,19 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
     }),
   );
   // Streaming with lag 0 says nothing of a table the subscription does not know: its changes are discarded.
-  const coverage = sourceError ? [] : await planCoverage(plan, plan.replication);
+  // A worker that keeps failing (drift, duplicate keys) holds every later change behind it.
+  const [coverage, workers] = await Promise.all([sourceError ? [] : planCoverage(plan, plan.replication, file), planWorkers(plan, plan.replication)]);
   const covered = coverage.every((c) => !c.gaps.length);
+  const workersOk = !workers.some(workerBroken);
   const streaming = !sourceError && nodes.every((n) => !n.error && n.state?.exists && n.state.enabled && n.state.worker_pid && n.slot_state);
   const spock = await readSpockStatus(plan);
   const fallback = await fallbackStatus(loaded, facts, file);
   const ddl = await readPendingDdl(plan);
   const ddlPending = Boolean(ddl.pending?.length);
   // A frozen source is never a healthy state to report: the application cannot write.
-  const healthy = streaming && covered && !coverage.some((c) => c.error) && spockHealthy(spock) && !live.frozen && !frozen && !ddlPending;
+  const healthy = streaming && covered && workersOk && !coverage.some((c) => c.error) && spockHealthy(spock) && !live.frozen && !frozen && !ddlPending;
   if (opts.json) {
-    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}), fallback: fallback.status, notes: fallback.notes, ddl_pending: ddl.pending ?? null }, null, 2) + '\n');
+    out(JSON.stringify({ plan: plan.name, healthy, source_error: sourceError ?? null, source_read_only: live.frozen, other_run: live.otherRun ?? null, writes_frozen_since: frozen?.frozen_at ?? null, journal_problem: journalProblem ?? null, nodes, coverage, ...(spock.length ? { spock } : {}), workers, fallback: fallback.status, notes: fallback.notes, ddl_pending: ddl.pending ?? null }, null, 2) + '\n');
     return healthy ? 0 : 1;
   }
   out(`Plan ${plan.name}\n\n`);
@@ -114,8 +118,9 @@ export async function statusCommand(file: string, opts: { json?: boolean; stateD
   const errors = [...(sourceError ? [`source: ${sourceError}`] : []), ...nodes.filter((n) => n.error).map((n) => `${n.node}: ${n.error}`)];
   if (errors.length) out(`\n${errors.map((e) => `error: ${e}`).join('\n')}\n`);
   const streamLine = streaming ? 'Every node is streaming.' : errors.length ? 'Not every node could be read, or not every node is streaming (see above).' : 'Not every node is streaming (see above).';
-  out(`\n${streamLine}${covered ? '' : ' Not every published table reaches the nodes (below).'}\n`);
+  out(`\n${streamLine}${workersOk ? '' : ' An apply worker keeps failing (below).'}${covered ? '' : ' Not every published table reaches the nodes (below).'}\n`);
   for (const c of coverage.filter((x) => x.error)) out(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`);
+  if (!workersOk) out(`\n${formatWorkerHealth(workers)}`);
   if (!covered) out(`\n${formatCoverage(coverage)}`);
   out(formatSpockStatus(spock));
   if (otherRun) out(`\nThe plan's publications belong to ${otherRun}: this state directory's journal does not describe this migration.\n`);

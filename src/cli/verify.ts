@@ -5,6 +5,8 @@ import { verifyNodes } from '../verify/verify-nodes.js';
 import { formatVerify } from '../verify/format.js';
 import { planCoverage } from '../verify/plan-coverage.js';
 import { formatCoverage } from '../verify/coverage-gaps.js';
+import { planWorkers } from '../verify/plan-workers.js';
+import { formatWorkerHealth, workerBroken } from '../verify/worker-restarts.js';
 import { addLargeObjects } from '../verify/large-objects.js';
 import { dumpCarriesLargeObjects, readLargeObjects } from '../pg/large-objects.js';
 import { pgErrorText, withClient } from '../pg/connect.js';
@@ -50,13 +52,15 @@ export async function verifyCommand(file: string, opts: VerifyOptions, out: (s: 
     process.off('SIGTERM', onSignal);
   }
   // Equal rows today prove nothing for a table whose changes the node discards from now on.
-  const coverage = await planCoverage(plan, sets);
-  const covered = coverage.every((c) => !c.gaps.length && !c.error);
-  if (opts.json) out(JSON.stringify(redactor.redactValue({ plan: plan.name, ...result, coverage }), null, 2) + '\n');
+  // Nor for a node whose apply worker keeps failing: its rows stop where the worker did.
+  const [coverage, workers] = await Promise.all([planCoverage(plan, sets, file), planWorkers(plan, sets)]);
+  const covered = coverage.every((c) => !c.gaps.length && !c.error) && !workers.some(workerBroken);
+  if (opts.json) out(JSON.stringify(redactor.redactValue({ plan: plan.name, ...result, coverage, workers }), null, 2) + '\n');
   else {
     out(redactor.redact(formatVerify(plan.name, result)));
     for (const c of coverage.filter((x) => x.error)) out(redactor.redact(`\n${c.node}: cannot compare its subscription with publication ${c.publication}: ${c.error}\n`));
-    if (!covered) out(redactor.redact(`\nNot every published table reaches the nodes:\n${formatCoverage(coverage)}`));
+    if (workers.some(workerBroken)) out(redactor.redact(`\n${formatWorkerHealth(workers)}`));
+    if (coverage.some((c) => c.gaps.length)) out(redactor.redact(`\nNot every published table reaches the nodes:\n${formatCoverage(coverage)}`));
   }
   return result.equal && covered ? EXIT.ok : EXIT.failed;
 }

@@ -12,6 +12,8 @@ export interface SlotState {
   /** WAL the slot keeps on the source's disk. */
   retained_bytes: number | null;
   wal_status?: string | null;
+  /** Bytes from confirmed_flush_lsn to the source's live insert position: what the node still has to confirm now. */
+  live_lag_bytes?: number | null;
 }
 
 export async function readSlots(source: pg.Client, slots: string[], targetLsn: string | null): Promise<SlotState[]> {
@@ -23,6 +25,16 @@ export async function readSlots(source: pg.Client, slots: string[], targetLsn: s
     lag_bytes: row.lag_bytes === null ? null : Math.max(0, Number(row.lag_bytes)),
     retained_bytes: row.retained_bytes === null ? null : Number(row.retained_bytes),
   }));
+}
+
+/** Each slot's live_lag_bytes: against pg_current_wal_insert_lsn(), the end of the last record written. */
+export async function addLiveLag(source: pg.ClientBase, states: SlotState[]): Promise<SlotState[]> {
+  const r = await source.query<{ slot_name: string; live: string | null }>(
+    'SELECT slot_name, pg_wal_lsn_diff(pg_current_wal_insert_lsn(), confirmed_flush_lsn)::text AS live FROM pg_replication_slots WHERE slot_name = ANY($1::text[])',
+    [states.map((s) => s.slot_name)],
+  );
+  const live = new Map(r.rows.map((x) => [x.slot_name, x.live === null ? null : Math.max(0, Number(x.live))]));
+  return states.map((s) => ({ ...s, live_lag_bytes: live.get(s.slot_name) ?? null }));
 }
 
 export interface SubscriptionState {

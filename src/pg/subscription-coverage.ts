@@ -6,6 +6,7 @@
 // ALTER SUBSCRIPTION ... REFRESH PUBLICATION. verify/coverage-gaps.ts judges.
 import type pg from 'pg';
 import { quoteName } from '../render/quote.js';
+import { TOOL_SCHEMA } from './ddl-log.js';
 
 export interface ColumnFact {
   name: string;
@@ -18,6 +19,11 @@ export interface ColumnFact {
   default: string | null;
   /** A default, identity or generated column: a row without a value for it still gets one. */
   fills_itself: boolean;
+  /** attgenerated ('s': stored) and attidentity ('a' always, 'd' by default); '' when neither. */
+  generated?: string;
+  identity?: string;
+  /** The source's column is in what the publication sends (not generated, in its column list); true on a node. */
+  sent?: boolean;
 }
 
 export interface TableFact {
@@ -45,26 +51,30 @@ const COLUMNS = `coalesce((SELECT json_agg(json_build_object(
            'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
            'type_key', json_build_array(tn.nspname, t.typname, a.atttypmod),
            'not_null', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid),
-           'fills_itself', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') ORDER BY a.attnum)
+           'fills_itself', a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '',
+           'generated', a.attgenerated::text, 'identity', a.attidentity::text, 'sent', %SENT%) ORDER BY a.attnum)
       FROM pg_catalog.pg_attribute a
       JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
       JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND %FILTER%), '[]')`;
+     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '[]')`;
 
-// attnames (a column list, PostgreSQL 15+) through to_jsonb(), NULL before 15.
+// Every column of the source's table (a node's table should have them all),
+// each marked whether the publication sends it: generated columns never are,
+// nor those outside a column list (attnames, PostgreSQL 15+, read through
+// to_jsonb(): NULL before 15). The tool's own schema is never compared.
 const PUBLISHED_SQL = `
 SELECT p.schemaname AS schema, p.tablename AS name,
-       ${COLUMNS.replace('%FILTER%', `a.attgenerated = ''
-         AND (to_jsonb(p) -> 'attnames' IS NULL OR jsonb_typeof(to_jsonb(p) -> 'attnames') <> 'array' OR (to_jsonb(p) -> 'attnames') ? a.attname::text)`)} AS columns
+       ${COLUMNS.replace('%SENT%', `(a.attgenerated = ''
+         AND (to_jsonb(p) -> 'attnames' IS NULL OR jsonb_typeof(to_jsonb(p) -> 'attnames') <> 'array' OR (to_jsonb(p) -> 'attnames') ? a.attname::text))`)} AS columns
   FROM pg_catalog.pg_publication_tables p
   JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
- WHERE p.pubname = $1
+ WHERE p.pubname = $1 AND p.schemaname <> $2
  ORDER BY 1, 2`;
 
 const NODE_TABLES_SQL = `
-SELECT w.schema, w.name, ${COLUMNS.replace('%FILTER%', 'true')} AS columns
+SELECT w.schema, w.name, ${COLUMNS.replace('%SENT%', 'true')} AS columns
   FROM unnest($1::text[], $2::text[]) AS w(schema, name)
   JOIN pg_catalog.pg_namespace n ON n.nspname = w.schema
   JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = w.name AND c.relkind IN ('r', 'p')`;
@@ -85,7 +95,7 @@ const key = (t: { schema: string; name: string }) => JSON.stringify([t.schema, t
 export async function readCoverageFacts(source: pg.Client, node: pg.Client, publication: string, subscription: string): Promise<CoverageFacts> {
   const exists = (await node.query(`SELECT 1 FROM pg_catalog.pg_subscription s WHERE ${THIS_DATABASE}`, [subscription])).rowCount === 1;
   if (!exists) return { subscription_exists: false, published: [], subscribed: [], node_tables: [] };
-  const published = (await source.query<TableFact>(PUBLISHED_SQL, [publication])).rows;
+  const published = (await source.query<TableFact>(PUBLISHED_SQL, [publication, TOOL_SCHEMA])).rows;
   const subscribed = (await node.query<{ schema: string; name: string; state: string }>(SUBSCRIBED_SQL, [subscription])).rows;
   const found = (await node.query<TableFact>(NODE_TABLES_SQL, [published.map((t) => t.schema), published.map((t) => t.name)])).rows;
   const known = new Set(subscribed.map(key));
@@ -114,7 +124,7 @@ export async function readCoverageFacts(source: pg.Client, node: pg.Client, publ
  */
 export async function readUnsubscribedTables(source: pg.Client, node: pg.Client, publication: string, subscription: string): Promise<{ schema: string; name: string }[]> {
   const [published, subscribed] = await Promise.all([
-    source.query<{ schema: string; name: string }>('SELECT schemaname AS schema, tablename AS name FROM pg_catalog.pg_publication_tables WHERE pubname = $1', [publication]),
+    source.query<{ schema: string; name: string }>('SELECT schemaname AS schema, tablename AS name FROM pg_catalog.pg_publication_tables WHERE pubname = $1 AND schemaname <> $2', [publication, TOOL_SCHEMA]),
     node.query<{ schema: string; name: string }>(SUBSCRIBED_SQL, [subscription]),
   ]);
   const known = new Set(subscribed.rows.map(key));

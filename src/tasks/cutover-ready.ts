@@ -7,6 +7,9 @@ import { FULL_CHECK_SESSIONS } from '../verify/verify-node.js';
 import { readCoverageFacts } from '../pg/subscription-coverage.js';
 import { judgeCoverage, formatCoverage } from '../verify/coverage-gaps.js';
 import { coverageTarget } from '../verify/plan-coverage.js';
+import { nodeWorker } from '../verify/plan-workers.js';
+import { readRecordedDdl } from '../pg/ddl-log.js';
+import { formatWorkerHealth, workerBroken } from '../verify/worker-restarts.js';
 
 /** Nothing is frozen unless every node is streaming and close behind: a long freeze is the one thing a cutover must not do. */
 export const cutoverReady: TaskRunner = async (ctx) => {
@@ -15,6 +18,9 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     throw new OperationError('apply has not finished for this plan', 'Run `migrate apply` first; cutover starts from nodes that are streaming and caught up.');
   }
   const problems: string[] = [];
+  // A worker that keeps failing, with its error: a column or table made on the source by hand, a duplicate key.
+  const workers = await Promise.all(plan.replication.map(async (r) => nodeWorker(await ctx.db(r.node), r.node, r.subscription)));
+  const failing = new Set(workers.filter(workerBroken).map((w) => w.node));
   const applySync: Record<string, string> = {};
   const slots = await readSlots(await ctx.db('source'), plan.replication.map((r) => r.slot), null);
   for (const r of plan.replication) {
@@ -23,7 +29,7 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     const slot = slots.find((s) => s.slot_name === r.slot);
     if (!sub.exists) problems.push(`${r.node}: subscription ${r.subscription} is missing`);
     else if (!sub.enabled) problems.push(`${r.node}: subscription ${r.subscription} is disabled`);
-    else if (!sub.worker_pid) problems.push(`${r.node}: no apply worker runs for ${r.subscription} (see the node's log)`);
+    else if (!sub.worker_pid && !failing.has(r.node)) problems.push(`${r.node}: no apply worker runs for ${r.subscription} (see the node's log)`);
     if (!slot) problems.push(`${r.node}: slot ${r.slot} is missing on the source`);
     else if ((slot.lag_bytes ?? Infinity) > plan.cutover.max_lag_bytes) problems.push(`${r.node}: ${formatBytes(slot.lag_bytes)} behind (cutover.max_lag_bytes is ${formatBytes(plan.cutover.max_lag_bytes)})`);
   }
@@ -31,7 +37,9 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   // with its rows stale, and the count check passes whenever counts match.
   // Read even when a node has another problem: a missing column stops its worker.
   const coverage = [];
-  for (const r of plan.replication) coverage.push(judgeCoverage(coverageTarget(plan, r), await readCoverageFacts(await ctx.db('source'), await ctx.db(r.node), r.publication, r.subscription)));
+  const recorded = await readRecordedDdl(await ctx.db('source'), { pendingOnly: true });
+  for (const r of plan.replication) coverage.push(judgeCoverage(coverageTarget(plan, r), await readCoverageFacts(await ctx.db('source'), await ctx.db(r.node), r.publication, r.subscription), { plan_file: ctx.loaded.file, recorded }));
+  if (failing.size) problems.push(formatWorkerHealth(workers).trimEnd());
   const gaps = coverage.some((c) => c.gaps.length) ? `not every published table reaches the nodes:\n${formatCoverage(coverage).trimEnd()}` : '';
   if (problems.length || gaps) {
     throw new OperationError(`not ready to cut over: ${[problems.join('; '), gaps].filter(Boolean).join('; ')}`, `Nothing was frozen. ${gaps ? 'Run the fix above, wait until `migrate status` shows no gap' : 'Check `migrate status`'}, then run cutover again.`);

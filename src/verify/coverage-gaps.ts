@@ -3,12 +3,23 @@
 // have yet, or cannot apply, by name, with the statements that close the gap
 // in the order they must run. Pure: status, verify and the cutover's
 // readiness check all print the same judgement.
-import type { CoverageFacts, ColumnFact, TableFact } from '../pg/subscription-coverage.js';
+import type { CoverageFacts, TableFact } from '../pg/subscription-coverage.js';
 import { quoteIdent, quoteName } from '../render/quote.js';
 import { shellQuote } from '../render/shell.js';
 import { renderSql } from '../render/templates.js';
+import { nodeSessionOptions } from '../render/spock-local-ddl.js';
+import type { RecordedDdl } from '../pg/ddl-log.js';
+import { compareColumns, describeColumnDrift, onNodeOnly, repairColumnDrift, type ColumnDriftKind } from './column-drift.js';
 
-export type GapKind = 'not subscribed' | 'missing on node' | 'still copying' | 'no longer published' | 'column missing on node' | 'column type differs' | 'column required on node';
+export { acceptsValues } from './column-drift.js';
+
+/** What the fix may name: the plan (for `migrate ddl`), and the DDL the guard recorded and did not bring to the nodes yet. */
+export interface CoverageContext {
+  plan_file?: string;
+  recorded?: RecordedDdl[];
+}
+
+export type GapKind = 'not subscribed' | 'missing on node' | 'still copying' | 'no longer published' | ColumnDriftKind;
 
 export interface CoverageGap {
   kind: GapKind;
@@ -56,56 +67,50 @@ function gap(kind: GapKind, t: { schema: string; name: string }, column: string 
   return { kind, schema: t.schema, name: t.name, table: quoteName(t.schema, t.name), column, problem };
 }
 
-function addColumnSql(table: string, c: ColumnFact): string {
-  return `ALTER TABLE ${table} ADD COLUMN ${quoteIdent(c.name)} ${c.type}${c.default !== null ? ` DEFAULT ${c.default}` : ''}${c.not_null ? ' NOT NULL' : ''};`;
-}
-
-// Each source type's values, printed as text, are read back exactly by these
-// types on the node: a widened column (Snowflake turns int4 keys into int8)
-// takes every row the source can send. typmod -1 is "no limit".
-const WIDER: Record<string, string[]> = {
-  int2: ['int4', 'int8', 'numeric'],
-  int4: ['int8', 'numeric'],
-  int8: ['numeric'],
-  float4: ['float8'],
-  varchar: ['text'],
-  bpchar: ['text'],
-};
-
-/** The node's column takes every value of the source's exactly (the same type, or one that widens it). */
-export function acceptsValues(source: ColumnFact['type_key'], node: ColumnFact['type_key']): boolean {
-  const [sSchema, sName, sMod] = source;
-  const [nSchema, nName, nMod] = node;
-  if (sSchema === nSchema && sName === nName) return sMod === nMod || (sName === 'varchar' && (nMod === -1 || (sMod !== -1 && nMod >= sMod)));
-  return sSchema === 'pg_catalog' && nSchema === 'pg_catalog' && (WIDER[sName] ?? []).includes(nName) && (nName !== 'numeric' || nMod === -1);
-}
-
-/** Columns the node's table must have for the subscription to apply the source's rows exactly. */
-function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, gaps: CoverageGap[], steps: FixStep[]): void {
+/**
+ * Columns the node's table must have for the subscription to apply the
+ * source's rows exactly, and the schemas to match. A change the guard
+ * recorded on the source is brought to the nodes by `migrate ddl --recorded`;
+ * otherwise the statement runs on the node alone.
+ */
+function columnGaps(target: CoverageTarget, src: TableFact, dst: TableFact, context: CoverageContext, gaps: CoverageGap[], steps: FixStep[]): void {
   const table = quoteName(src.schema, src.name);
-  const onNode = new Map(dst.columns.map((c) => [c.name, c]));
-  const sent = new Set(src.columns.map((c) => c.name));
-  const { node } = target;
-  for (const c of src.columns) {
-    const d = onNode.get(c.name);
-    if (!d) {
-      gaps.push(gap('column missing on node', src, c.name, `on the source (${c.type}), not on ${node}: the subscription stops at the first change to ${table} and holds every later change behind it`));
-      steps.push({
-        on: node,
-        kind: 'sql',
-        text: addColumnSql(table, c),
-        why: `added as on the source, default included, so that the rows already there get the value the source gave them; the subscription then resumes where it stopped, losing nothing. Run \`migrate verify\` afterwards: a volatile default gives other values than the source's.`,
-      });
-    } else if (!acceptsValues(c.type_key, d.type_key)) {
-      gaps.push(gap('column type differs', src, c.name, `${c.type} on the source, ${d.type} on ${node}: values are converted through text, or refused`));
-      steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type} USING ${quoteIdent(c.name)}::${c.type};`, why: 'the node stores what the source stores' });
-    }
+  const drift = compareColumns(src, dst);
+  if (!drift.length) return;
+  for (const d of drift) gaps.push(gap(d.kind, src, d.column, describeColumnDrift(d, target.node, table)));
+  const recorded = recordedSteps(target, table, context);
+  if (recorded) {
+    steps.push(...recorded);
+    return;
   }
-  for (const d of dst.columns) {
-    if (sent.has(d.name) || !d.not_null || d.fills_itself) continue;
-    gaps.push(gap('column required on node', src, d.name, `NOT NULL without a default on ${node}, and the source sends no value for it: every insert from the source fails there`));
-    steps.push({ on: node, kind: 'sql', text: `ALTER TABLE ${table} ALTER COLUMN ${quoteIdent(d.name)} DROP NOT NULL;`, why: 'or give it a default, or add it on the source too: the source\'s rows have no value for it' });
+  for (const d of drift) {
+    const { sql, why } = repairColumnDrift(d, src);
+    steps.push({ on: target.node, kind: 'sql', text: onNodeOnly(target.kind, sql), why: `${why} ${byHand(context.plan_file)}${target.kind === 'pgedge' ? ' The SET lines keep Spock from running it again on the other nodes, which each run it themselves.' : ''}` });
   }
+}
+
+/** The guard's records of statements on this table not yet brought to the nodes, as the commands that bring them. */
+function recordedSteps(target: CoverageTarget, table: string, context: CoverageContext): FixStep[] | undefined {
+  // object_identity is the server's own quoted name, as quoteName writes it.
+  const records = (context.recorded ?? []).filter((r) => r.object_identity === table);
+  if (!records.length || !context.plan_file) return undefined;
+  return records.map((r) => ({
+    on: target.node,
+    kind: 'shell',
+    text: `migrate ddl ${shellQuote(context.plan_file!)} --recorded ${r.id}`,
+    why: `the guard recorded it on the source (${r.command_tag} by ${r.role} at ${r.at}): this runs it on every node that lacks it, with nothing repeated where it ran already`,
+  }));
+}
+
+function byHand(planFile: string | undefined): string {
+  const ddl = `migrate ddl ${planFile ? shellQuote(planFile) : 'PLAN'} -c 'SQL'`;
+  return `The change was made on the source by hand, and schema changes reach no node by themselves: this makes it on this node only. \`${ddl}\` makes the next one on the nodes and the source in the order that keeps the streams running.`;
+}
+
+// On a pgEdge node, Spock would run the CREATE again on the other nodes, which each create it themselves.
+function spockOff(target: CoverageTarget): string {
+  const options = nodeSessionOptions({ kind: target.kind });
+  return options ? `PGOPTIONS=${shellQuote(options)} ` : '';
 }
 
 /** A table the node lacks: the restore did not create it, so it is made as on the source (empty), then copied. */
@@ -113,12 +118,12 @@ function missingTableStep(target: CoverageTarget, t: TableFact): FixStep {
   return {
     on: target.node,
     kind: 'shell',
-    text: `pg_dump --schema-only --table=${shellQuote(quoteName(t.schema, t.name))} "$SOURCE_DSN" | psql -v ON_ERROR_STOP=1 "$NODE_DSN"`,
+    text: `pg_dump --schema-only --table=${shellQuote(quoteName(t.schema, t.name))} "$SOURCE_DSN" | ${spockOff(target)}psql -v ON_ERROR_STOP=1 "$NODE_DSN"`,
     why: `creates it on ${target.node} exactly as on the source, empty (SOURCE_DSN and NODE_DSN: how you reach the source and ${target.node})`,
   };
 }
 
-export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts): NodeCoverage {
+export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts, context: CoverageContext = {}): NodeCoverage {
   const out: NodeCoverage = { node: target.node, subscription: target.subscription, publication: target.publication, gaps: [], fix: [] };
   // A missing subscription is status's and the readiness check's to report.
   if (!facts.subscription_exists) return out;
@@ -136,7 +141,7 @@ export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts): Nod
     const sub = subscribed.get(key(t));
     if (!dst) {
       out.gaps.push(gap('missing on node', t, null, `published on the source, does not exist on ${node}: the subscription stops at the first change to it and holds every later change behind it`));
-      create.push(missingTableStep(target, t));
+      create.push(...(recordedSteps(target, table, context) ?? [missingTableStep(target, t)]));
       added.push(table);
       continue;
     }
@@ -155,7 +160,7 @@ export function judgeCoverage(target: CoverageTarget, facts: CoverageFacts): Nod
     } else if (sub.state !== 'r') {
       out.gaps.push(gap('still copying', t, null, `its initial copy onto ${node} is not finished (${COPY_STATE[sub.state] ?? `state ${sub.state}`}); wait until \`migrate status\` shows no gap`));
     }
-    columnGaps(target, t, dst, out.gaps, columns);
+    columnGaps(target, t, dst, context, out.gaps, columns);
   }
   const dropped = facts.subscribed.filter((s) => !published.has(key(s)));
   for (const s of dropped) {

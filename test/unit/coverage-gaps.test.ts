@@ -94,11 +94,12 @@ describe('judgeCoverage', () => {
     expect(c.fix[0].text).toBe('ALTER TABLE shop.orders ALTER COLUMN id TYPE integer USING id::integer;');
   });
 
-  it('a column only the node has matters only when every row from the source would fail on it', () => {
-    const withExtra = (extra: ColumnFact) => judgeCoverage(target, facts({ node_tables: [{ ...table('shop', 'orders', [col('id', { not_null: true }), extra]), has_rows: null }] })).gaps;
-    expect(withExtra(col('memo'))).toEqual([]);
-    expect(withExtra(col('memo', { not_null: true, default: '0', fills_itself: true }))).toEqual([]);
-    expect(withExtra(col('memo', { not_null: true }))).toMatchObject([{ kind: 'column required on node', column: 'memo' }]);
+  it('a column only the node has is drift; the schemas must match, and a NOT NULL one without a default also fails every insert', () => {
+    const withExtra = (extra: ColumnFact) => judgeCoverage(target, facts({ node_tables: [{ ...table('shop', 'orders', [col('id', { not_null: true }), extra]), has_rows: null }] }));
+    expect(withExtra(col('memo')).gaps).toMatchObject([{ kind: 'extra column on node', column: 'memo' }]);
+    expect(withExtra(col('memo')).gaps[0].problem).toContain('not on the source: the schemas differ');
+    expect(withExtra(col('memo')).fix[0].text).toBe('ALTER TABLE shop.orders DROP COLUMN memo;');
+    expect(withExtra(col('memo', { not_null: true })).gaps[0].problem).toContain('every insert from the source fails there');
   });
 
   it('a pgedge node also puts the new table into its replication set, before the copy', () => {

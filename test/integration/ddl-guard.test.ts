@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startClusters, PG_BIN, type Cluster } from '../harness/index.js';
 import { runCli, tempDir, writePlan, waitForSlots } from './support.js';
-import { markBrought, readRecordedDdl } from '../../src/pg/ddl-log.js';
+import { readRecordedDdl } from '../../src/pg/ddl-log.js';
 
 let source: Cluster, n1: Cluster;
 
@@ -168,8 +168,12 @@ describe.concurrent('the DDL guard (each test on a database of its own, at once)
     expect((await streaming(db)).pid).not.toBeNull();
     expect((await guardOnSource(db)).triggers).toHaveLength(2);
 
-    // What migrate ddl --recorded does once the change is on the nodes: the records marked brought.
-    await withSource(db, async (c) => markBrought(c, (await readRecordedDdl(c, { pendingOnly: true }))!.map((r) => r.id), 'by-hand-in-test'));
+    // migrate ddl --recorded brings them: the column n1 already has is skipped there, the indexes are built, the records marked brought.
+    const ids = (await withSource(db, (c) => readRecordedDdl(c, { pendingOnly: true })))!.map((r) => r.id);
+    const brought = await runCli(['ddl', file, '--recorded', ...ids], { cwd: dir, env });
+    expect(brought.code, brought.stdout + brought.stderr).toBe(0);
+    expect(await n1.query("SELECT count(*)::int AS n FROM pg_indexes WHERE tablename = 'items' AND indexname LIKE 'items_v_%'", [], db)).toEqual([{ n: 5 }]);
+    expect(await withSource(db, (c) => readRecordedDdl(c, { pendingOnly: true }))).toEqual([]);
     const clean = await runCli(['status', file], { cwd: dir, env });
     expect(clean.stdout).not.toMatch(/not brought to the nodes/);
 
@@ -198,7 +202,8 @@ describe.concurrent('the DDL guard (each test on a database of its own, at once)
     await source.exec(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'migrator') THEN CREATE ROLE migrator LOGIN REPLICATION PASSWORD '${source.password}'; END IF; END $$;`);
     // The restore gives the table to its owner: the node needs the role too.
     await n1.exec("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'migrator') THEN CREATE ROLE migrator; END IF; END $$;");
-    await source.exec(`GRANT CREATE ON DATABASE ${db} TO migrator; ${SCHEMA} ALTER TABLE public.items OWNER TO migrator;`, db);
+    // What the cutover's freeze needs of a role that is not a superuser (source.freeze_access): the database, and other sessions seen and ended.
+    await source.exec(`ALTER DATABASE ${db} OWNER TO migrator; GRANT pg_read_all_stats, pg_signal_backend TO migrator; ${SCHEMA} ALTER TABLE public.items OWNER TO migrator;`, db);
     const dir = tempDir('guard-norole');
     const { file, env } = writePlan(dir, { name: 'guard-norole', source, nodes: [n1], db, extra: 'publish:\n  tables: [public.items]\nddl:\n  guard: block\n' });
     writeFileSync(file, readFileSync(file, 'utf8').replace('postgresql://postgres:', 'postgresql://migrator:'));

@@ -4,27 +4,24 @@
 // from then on. status, verify and the cutover must say so at once, naming the
 // table, the nodes, the worker's error and the statement that repairs it; the
 // catch-up wait must stop with the reason instead of waiting for its timeout.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster, type WriteLoad } from '../harness/index.js';
 import pg from 'pg';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { havePgedge, startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
-import { runCli, tempDir, waitForSlots, writePlan } from './support.js';
+import { clustersForFile, runCli, tempDir, waitForSlots, writePlan } from './support.js';
 import { readWorkerError } from '../../src/pg/apply-worker.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 const loads: WriteLoad[] = [];
 
-beforeAll(async () => {
-  // A failed apply worker is started again after wal_retrieve_retry_interval
-  // (5 s by default); the collector lets the tool read the worker's error from
-  // the server log (PostgreSQL 15 keeps no error text in its statistics).
-  [source, n1, n2] = await startClusters(['source', 'n1', 'n2'], { wal_retrieve_retry_interval: '500ms', logging_collector: 'on' });
-});
+// A failed apply worker is started again after wal_retrieve_retry_interval
+// (5 s by default); the collector lets the tool read the worker's error from
+// the server log (PostgreSQL 15 keeps no error text in its statistics).
+const migration = clustersForFile(['source', 'n1', 'n2'], (c) => ([source, n1, n2] = c), { wal_retrieve_retry_interval: '500ms', logging_collector: 'on' });
 
 afterAll(async () => {
   await Promise.all(loads.map((l) => l.stop()));
-  await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
 });
 
 const SHOP = `CREATE SCHEMA shop;
@@ -37,14 +34,7 @@ const LOAD = `\\set v random(1, 100000)
 INSERT INTO shop.items (v) VALUES (:v);
 UPDATE shop."Odd Name" SET "Weird col" = 'u' || :v WHERE id = :v % 100 + 1;`;
 
-async function setUp(name: string, extra = ''): Promise<{ db: string; dir: string; file: string; env: Record<string, string> }> {
-  const db = name.replace(/-/g, '_');
-  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-  await source.exec(SHOP, db);
-  const dir = tempDir(name);
-  const { file, env } = writePlan(dir, { name, source, nodes: [n1, n2], db, extra });
-  return { db, dir, file, env };
-}
+const setUp = (name: string, extra = '') => migration(name, { schema: SHOP, extra });
 
 function load(db: string): WriteLoad {
   const l = startWriteLoad(source, { db, script: LOAD, rate: 100, clients: 2, seconds: 300 });

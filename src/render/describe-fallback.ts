@@ -45,11 +45,24 @@ export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): Task
         check: { text: 'An apply worker runs for the subscription (pid not null).', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` },
       };
     case 'rollback-ready':
-      return { steps: [{ type: 'wait', text: 'The fallback subscription is enabled and its apply worker runs.', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` }] };
+      return {
+        steps: [
+          { type: 'wait', text: 'The fallback subscription is enabled and its apply worker runs (pid not null).', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` },
+          { type: 'wait', text: `Its walsender is connected to ${node} (active = t): once ${node} is closed to connections, it could not connect again.`, on: node, sql: `SELECT slot_name, active FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};` },
+          ...plan.nodes.map((n): Step => ({ type: 'sql', on: n.name, sql: renderSql('prepared-transactions.sql.hbs', {}), note: `Must return no row on ${n.name}: a COMMIT PREPARED after the freeze would write there behind the source's back. End each first (COMMIT PREPARED or ROLLBACK PREPARED, as whoever prepared it decides).` })),
+        ],
+      };
     case 'freeze-nodes':
       return {
-        steps: plan.nodes.map((n) => ({ type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database: parseConninfo(n.dsn).dbname ?? '<node database>', own_pids: [] }), note: `On ${n.name}: new sessions are read-only; every other client session is ended (replication and pglogical/Spock workers are not).` }) as Step),
-        check: { text: 'No other client session remains on any node.', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" },
+        steps: plan.nodes.flatMap((n): Step[] => {
+          const database = parseConninfo(n.dsn).dbname ?? '<node database>';
+          return [
+            { type: 'sql', on: `server:${n.name}`, sql: renderSql('close-database.sql.hbs', { database }), note: `No new session can connect to ${n.name}'s database, superusers included: a session could undo default_transaction_read_only (PGOPTIONS, SET, BEGIN READ WRITE). The sessions already open stay: yours on ${n.name} (keep it open until the rollback ends), the walsenders (the fallback stream's) and Spock's or pglogical's workers.` },
+            { type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: `From the session on ${n.name} you keep: every new session would be read-only; every other client session is ended (walsenders and Spock's or pglogical's workers are not client sessions: the streams keep running).` },
+            { type: 'sql', on: n.name, sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row: one prepared since the readiness check calls the rollback off (open the node again: the undo below).' },
+          ];
+        }),
+        check: { text: 'No other client session of the database remains on any node: run the step again until this shows 0 (a session told to end may still be on its way out, and may yet commit).', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" },
       };
     case 'rollback-drain': {
       const target = factOr(facts.rollback_lsn, 'F');
@@ -71,9 +84,14 @@ export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): Task
     case 'rollback-check':
       return { steps: [{ type: 'wait', text: `Row count of every replicated table on the source equals ${node}'s.` }] };
     case 'rollback-switch': {
+      // The fence's last look on every node, before the way back's point of no return.
+      const fence = plan.nodes.flatMap((n): Step[] => [
+        { type: 'sql', on: n.name, sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row.' },
+        { type: 'sql', on: n.name, sql: renderSql('fence-node-intruders.sql.hbs', { own_pids: [] }), note: `Must return no row: a session of ${n.name}'s database besides yours may have written past the freeze (Spock's and pglogical's workers are not counted). Either calls the rollback off.` },
+      ]);
       const h = plan.rollback?.switch_hook;
-      if (!h) return { steps: [{ type: 'wait', text: 'No rollback.switch_hook: point the application back at the source yourself now.' }] };
-      return { steps: [h.run ? { type: 'command', command: hookCommand(h.run), note: 'Redirect the application to the source.' } : { type: 'sql', on: h.on ?? 'source', sql: h.sql!, note: 'Redirect the application to the source.' }] };
+      if (!h) return { steps: [...fence, { type: 'wait', text: 'No rollback.switch_hook: point the application back at the source yourself now.' }] };
+      return { steps: [...fence, h.run ? { type: 'command', command: hookCommand(h.run), note: 'Redirect the application to the source.' } : { type: 'sql', on: h.on ?? 'source', sql: h.sql!, note: 'Redirect the application to the source.' }] };
     }
     case 'unfreeze-source':
       return {

@@ -31,7 +31,8 @@ import { freezeNodes } from './rollback-freeze.js';
 import { rollbackDrain } from './rollback-drain.js';
 import { rollbackSequences } from './rollback-sequences.js';
 import { rollbackCheck } from './rollback-check.js';
-import { rollbackReady, rollbackSwitch, unfreezeSource } from './rollback-switch.js';
+import { rollbackSwitch, unfreezeSource } from './rollback-switch.js';
+import { rollbackReady } from './rollback-ready.js';
 import { dropFallback } from './drop-fallback.js';
 
 export const RUNNERS: Record<TaskKind, TaskRunner> = {

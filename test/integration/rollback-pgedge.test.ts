@@ -110,6 +110,8 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
       expect(fix.source).toContain('ALTER SEQUENCE shop.invoices_id_seq AS bigint;');
       await source.exec(fix.source, DB);
       for (const c of nodes) await c.exec(fix.node, DB);
+      // A subscription whose table was rewritten under it restarts its worker: cut over once status says all stream again.
+      await waitFor('every node to stream again', async () => (await runCli(['status', file], { cwd: dir, env })).code === 0);
       const cutover = await runCli(['cutover', file], { cwd: dir, env });
       expect(cutover.code, cutover.stdout + cutover.stderr).toBe(0);
     } finally {

@@ -200,7 +200,13 @@ async function removeEverything(loaded: LoadedPlan, state: string, live: LiveSta
   });
   for (const r of plan.replication) {
     const node = plan.nodes.find((n) => n.name === r.node)!;
-    await attempt(`subscription ${r.subscription} on ${r.node}`, () => withClient(node.dsn, `node ${r.node}`, (c) => detachAndDropSubscription(c, r.subscription)));
+    await attempt(`subscription ${r.subscription} on ${r.node}`, () =>
+      withClient(node.dsn, `node ${r.node}`, (c) => detachAndDropSubscription(c, r.subscription)).catch((e) => {
+        // Left closed by a rollback: the cutover dropped its subscription at the switch, long before.
+        if (journal?.facts.rolled_back_at && /not currently accepting connections/.test(pgErrorText(e))) return false;
+        throw e;
+      }),
+    );
   }
   await withClient(plan.source.dsn, 'the source', async (source) => {
     for (const r of plan.replication) await attempt(`slot ${r.slot} on the source`, () => dropSlot(source, r.slot));

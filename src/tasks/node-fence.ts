@@ -15,13 +15,14 @@ function describeNodePrepared(node: string, database: string, list: PreparedTran
 
 /** Every prepared transaction open on any node, described; empty when none. */
 export async function nodesPrepared(ctx: TaskContext): Promise<string[]> {
-  const found: string[] = [];
-  for (const n of ctx.plan.nodes) {
-    const c = await ctx.db(n.name);
-    const list = await preparedTransactions(c);
-    if (list.length) found.push(describeNodePrepared(n.name, (await c.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d, list));
-  }
-  return found;
+  const found = await Promise.all(
+    ctx.plan.nodes.map(async (n) => {
+      const c = await ctx.db(n.name);
+      const list = await preparedTransactions(c);
+      return list.length ? describeNodePrepared(n.name, (await c.query<{ d: string }>('SELECT current_database() AS d')).rows[0].d, list) : undefined;
+    }),
+  );
+  return found.filter((x): x is string => x !== undefined);
 }
 
 /**
@@ -33,8 +34,9 @@ export async function nodesPrepared(ctx: TaskContext): Promise<string[]> {
 export async function checkNodeFence(ctx: TaskContext): Promise<void> {
   const prepared = await nodesPrepared(ctx);
   if (prepared.length) throw new OperationError(`the nodes' write freeze did not hold: ${prepared.join('; ')}`, 'The rollback is called off: the nodes are unfrozen and the fallback stream keeps running.');
-  for (const n of ctx.plan.nodes) {
-    const intruders = await fenceIntruders(await ctx.db(n.name), await ctx.ownNodePids(n.name), true);
+  const found = await Promise.all(ctx.plan.nodes.map(async (n) => fenceIntruders(await ctx.db(n.name), await ctx.ownNodePids(n.name), true)));
+  for (const [i, n] of ctx.plan.nodes.entries()) {
+    const intruders = found[i];
     if (intruders.length) {
       throw new OperationError(
         `the nodes' write freeze did not hold: ${intruders.length === 1 ? 'a session' : `${intruders.length} sessions`} of ${n.name}'s database besides this tool's: ${describeIntruders(intruders)}`,

@@ -201,6 +201,13 @@ describe('the nodes\' wall on the ways through and out', () => {
     expect((await compareClusters([source, n1], db, await userTables(source, db))).filter((t) => !t.equal)).toEqual([]);
     expect(await writable(source, db)).toBe(true);
 
+    // A plain abort leaves the closed nodes as they are and says so (nothing of the replication is left to remove).
+    await n1.query(`ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS false`, [], 'postgres');
+    const plain = await runCli(['abort', file], { cwd: dir, env });
+    expect(plain.code, plain.stdout + plain.stderr).toBe(1);
+    expect(plain.stderr).toContain('the nodes stay frozen (closed to connections, read-only): writes were rolled back to the source');
+    expect(plain.stderr).not.toContain('abort is incomplete');
+    expect(await closed(n1, db)).toBe(true);
     // abort --drop-data, the documented way to empty them for a new apply, opens and empties the closed nodes.
     const ab = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
     expect(ab.code, ab.stdout + ab.stderr).toBe(0);

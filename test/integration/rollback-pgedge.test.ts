@@ -6,7 +6,8 @@
 // the source equals the nodes at their frozen point, its sequences are past
 // every value any node handed out (Snowflake ids included), the Spock workers
 // between the nodes were never ended, and the application writes to the
-// source again. A 4-byte key that Snowflake would widen on the nodes only is
+// source again, after a first rollback killed outright past the nodes' freeze
+// (status tells the truth meanwhile) and run again. A 4-byte key that Snowflake would widen on the nodes only is
 // refused first, with the fix, since the reverse stream would bring Snowflake
 // ids into it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,9 +91,9 @@ async function spockWorkers(c: Cluster): Promise<number[]> {
 }
 
 describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster, then rollback', () => {
-  it('brings every node\'s writes to the source through n1\'s one reverse stream, and rolls back exactly: equal rows, sequences past every value used (Snowflake ids too), Spock workers untouched, a writable source', async () => {
+  it('brings every node\'s writes to the source through n1\'s one reverse stream, and rolls back exactly (after a rollback killed past the freeze, status telling the truth meanwhile): equal rows, sequences past every value used (Snowflake ids too), Spock workers untouched, a writable source', async () => {
     const dir = tempDir('rbpge');
-    const { file, env } = writePlan(dir, { name: 'rbpge', source, nodes, db: DB, extra: 'cutover:\n  vacuum: false\n  sequences:\n    strategy: snowflake\n  fallback:\n    enabled: true\n    node: n1\n' });
+    const { file, env } = writePlan(dir, { name: 'rbpge', source, nodes, db: DB, extra: 'cutover:\n  vacuum: false\n  sequences:\n    strategy: snowflake\n  fallback:\n    enabled: true\n    node: n1\nrollback:\n  switch_hook:\n    run: test -e killed || { touch killed; kill -9 $PPID; }\n' });
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(    dsn: .*\n)/g, '$1    kind: pgedge\n'));
 
     const load = startWriteLoad(source, { db: DB, script: LOAD, clients: 2, rate: 60 });
@@ -140,13 +141,22 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
 
     // All three take writes up to the rollback.
     const loads = [startWriteLoad(nodes[0], { db: DB, script: LOAD, clients: 1, rate: 40 }), startWriteLoad(nodes[1], { db: DB, script: INSERTS(2), clients: 1, rate: 40 }), startWriteLoad(nodes[2], { db: DB, script: INSERTS(3), clients: 1, rate: 40 })];
-    let r;
+    let killed;
     try {
       await new Promise((res) => setTimeout(res, 2000));
-      r = await runCli(['rollback', file], { cwd: dir, env });
+      // Killed outright at its switch_hook, after the nodes' freeze and the drain.
+      killed = await runCli(['rollback', file], { cwd: dir, env });
     } finally {
       await Promise.all(loads.map((l) => l.stop()));
     }
+    expect(killed.signal ?? killed.code, killed.stdout + killed.stderr).toBe('SIGKILL');
+    // status tells the truth meanwhile: the nodes frozen by a rollback that did not finish, each one closed.
+    const status = await runCli(['status', file], { cwd: dir, env });
+    expect(status.stdout).toMatch(/!! Writes on the nodes are frozen since .* by a rollback that did not finish, and the source is not writable yet: run `migrate rollback/);
+    for (const n of ['n1', 'n2', 'n3']) expect(status.stdout).toContain(`${n}: ${DB} closed to new connections (ALLOW_CONNECTIONS false), read-only for new sessions; to open it by hand`);
+    expect(status.stdout).toMatch(/Fallback stream n1 -> source: subscription rbpge_fallback_sub streaming/);
+    for (const c of nodes) expect(await databaseClosed(c, DB), c.name).toBe(true);
+    const r = await runCli(['rollback', file], { cwd: dir, env });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Writes were frozen for \d+ ms/);
     // The Spock workers between the nodes were never ended: the same processes as at the switch.

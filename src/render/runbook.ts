@@ -21,7 +21,7 @@ const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   },
   rollback: {
     title: 'Part 3a: rollback (`migrate rollback`), with cutover.fallback',
-    intro: 'Switches writes back to the source: freezes writes on every node, waits until the source has applied them through the fallback stream, sets the source\'s sequences past the nodes\', checks, switches the application, makes the source writable and drops the fallback stream. The nodes stay frozen.',
+    intro: 'Switches writes back to the source: freezes writes on every node, waits until the source has applied them through the fallback stream, sets the source\'s sequences past the nodes\', checks, switches the application, makes the source writable and drops the fallback stream. The nodes stay frozen, closed to connections and read-only: "Rolling back" below says how to open them.',
   },
   finalize: {
     title: 'Part 3b: finalize (`migrate finalize`), with cutover.fallback',

@@ -8,6 +8,7 @@ import { fallbackOf } from '../plan/fallback.js';
 import { openDatabase } from '../pg/write-freeze.js';
 import { parseConninfo } from '../plan/conninfo.js';
 import { nodesPrepared } from './node-fence.js';
+import { readSpockSubscriptions } from '../pg/spock-subscriptions.js';
 
 /** Sessions per node the steps after the freeze may use at once: drain or sequences, check, and one to spare. */
 const NODE_SESSIONS = 3;
@@ -55,9 +56,23 @@ export const rollbackReady: TaskRunner = async (ctx) => {
     async () => Boolean((await node.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [f.slot])).rows[0]?.active),
     () => new OperationError(`the fallback slot ${f.slot} on ${f.node} has no walsender connected`, `Look at the source's log for the fallback subscription ${f.subscription}'s connection errors; nothing was frozen.`),
   );
+  await refuseSpockDown(ctx);
   const prepared = await nodesPrepared(ctx);
   if (prepared.length) throw new OperationError(`not ready to roll back: ${prepared.join('; ')}`, 'Nothing was frozen. Run rollback again once none is left.');
   for (const n of ctx.plan.nodes) await ctx.nodeServer(n.name);
   await ctx.warmNodeSessions(NODE_SESSIONS);
   return { summary: `fallback subscription ${f.subscription} streams from ${f.node}; no prepared transaction on the nodes${reopened.length ? `; ${reopened.join(', ')} opened again after the rollback that was stopped (frozen again next)` : ''}` };
 };
+
+/**
+ * On pgEdge the other nodes' writes reach the source only through the
+ * fallback node's Spock subscriptions: one not replicating would hold back
+ * what its provider wrote, and the rollback would switch without it.
+ */
+async function refuseSpockDown(ctx: TaskContext): Promise<void> {
+  const down: string[] = [];
+  for (const n of ctx.plan.nodes.filter((x) => x.kind === 'pgedge')) {
+    for (const s of (await readSpockSubscriptions(await ctx.db(n.name))) ?? []) if (s.status !== 'replicating') down.push(`${s.name} on ${n.name} (from ${s.provider}) is ${s.status}`);
+  }
+  if (down.length) throw new OperationError(`not ready to roll back: the Spock subscription ${down.join(', ')}: writes made on its provider would not reach the fallback node, nor the source`, 'Nothing was frozen. Run rollback again once `migrate status` shows every Spock subscription replicating.');
+}

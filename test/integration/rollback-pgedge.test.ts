@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { havePgedge, startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
+import { havePgedge, startPgedgeNodes, createSpockMesh, waitForSpockMesh } from '../harness/pgedge.js';
 import { runCli, tempDir, writePlan, databaseClosed, openForReading, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 const DB = 'rbpge';
@@ -119,8 +119,7 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
       await load.stop();
     }
     const tables = (await userTables(source, DB)).filter(notSpock);
-    const workersAtSwitch = await Promise.all(nodes.map(spockWorkers));
-    for (const w of workersAtSwitch) expect(w).toHaveLength(2);
+    for (const w of await Promise.all(nodes.map(spockWorkers))) expect(w).toHaveLength(2);
 
     // Every node writes; everything reaches the source through n1 alone.
     await Promise.all(nodes.map((c, i) => writesOn(c, i + 1)));
@@ -138,6 +137,18 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
     const [{ makers }] = await nodes[0].query<{ makers: string }>('SELECT count(DISTINCT snowflake.get_node(id))::text AS makers FROM shop.orders WHERE id > 2147483647', [], DB);
     expect(makers).toBe('3');
     expect(counts).toEqual({ customers: '60', invoices: '60', events: '60', seeds_left: '0', updated: '300' });
+
+    // A Spock subscription that does not replicate would hold back its provider's writes: refused before anything is frozen.
+    await nodes[0].query("SELECT spock.sub_disable('sub_n1_n2', true)", [], DB);
+    const down = await runCli(['rollback', file], { cwd: dir, env });
+    await nodes[0].query("SELECT spock.sub_enable('sub_n1_n2', true)", [], DB);
+    expect(down.code, down.stdout + down.stderr).toBe(1);
+    expect(down.stderr).toMatch(/not ready to roll back: the Spock subscription sub_n1_n2 on n1 \(from n2\) is disabled/);
+    expect(down.stderr).toContain('Nothing was frozen');
+    for (const c of nodes) expect(await databaseClosed(c, DB), c.name).toBe(false);
+    await waitForSpockMesh(nodes, DB);
+    await waitFor('two Spock apply workers on every node', async () => (await Promise.all(nodes.map(spockWorkers))).every((w) => w.length === 2));
+    const workersBefore = await Promise.all(nodes.map(spockWorkers));
 
     // All three take writes up to the rollback.
     const loads = [startWriteLoad(nodes[0], { db: DB, script: LOAD, clients: 1, rate: 40 }), startWriteLoad(nodes[1], { db: DB, script: INSERTS(2), clients: 1, rate: 40 }), startWriteLoad(nodes[2], { db: DB, script: INSERTS(3), clients: 1, rate: 40 })];
@@ -159,8 +170,8 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
     const r = await runCli(['rollback', file], { cwd: dir, env });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Writes were frozen for \d+ ms/);
-    // The Spock workers between the nodes were never ended: the same processes as at the switch.
-    expect(await Promise.all(nodes.map(spockWorkers))).toEqual(workersAtSwitch);
+    // The Spock workers between the nodes were never ended, by the killed rollback or the one run again: the same processes.
+    expect(await Promise.all(nodes.map(spockWorkers))).toEqual(workersBefore);
     for (const c of nodes) expect(await databaseClosed(c, DB), c.name).toBe(true);
     for (const c of nodes) await openForReading(c, DB);
 

@@ -39,3 +39,15 @@ export async function narrowSequencesFeeding(source: pg.Client, columns: NarrowC
   );
   return r.rows;
 }
+
+/** Which of `columns`' tables have a column a sequence feeds (a serial key), quoted schema.table as ALTER TABLE names them. */
+export async function narrowFedTables(source: pg.Client, columns: NarrowColumn[]): Promise<string[]> {
+  const r = await source.query<{ t: string }>(
+    `SELECT DISTINCT format('%I.%I', c.table_schema, c.table_name) AS t
+       FROM information_schema.columns c
+      WHERE (c.column_default LIKE 'nextval(%' OR c.is_identity = 'YES')
+        AND (c.table_schema, c.table_name, c.column_name) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
+    [columns.map((c) => c.schema), columns.map((c) => c.table), columns.map((c) => c.column)],
+  );
+  return r.rows.map((x) => x.t);
+}

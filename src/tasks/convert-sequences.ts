@@ -11,7 +11,7 @@ import { replicatedSchemas } from '../render/describe.js';
 import { OperationError } from '../errors.js';
 import { pgErrorText } from '../pg/connect.js';
 import { fallbackOf } from '../plan/fallback.js';
-import { narrowerOnSource, narrowSequencesFeeding } from '../pg/column-widths.js';
+import { narrowerOnSource, narrowSequencesFeeding, narrowFedTables } from '../pg/column-widths.js';
 import { quoteIdent } from '../render/quote.js';
 import { spockLocalDdlSql } from '../render/spock-local-ddl.js';
 
@@ -56,8 +56,13 @@ async function refuseNarrowSource(ctx: Parameters<TaskRunner>[0], node: import('
   const name = (c: { schema: string; table: string }) => `${quoteIdent(c.schema)}.${quoteIdent(c.table)}`;
   const alters = narrow.map((c) => `ALTER TABLE ${name(c)} ALTER COLUMN ${quoteIdent(c.column)} TYPE bigint;`);
   const seqs = sequences.map((q) => `ALTER SEQUENCE ${quoteIdent(q.schema)}.${quoteIdent(q.name)} AS bigint;`);
+  // On the live source, every table locked at once, those whose key a sequence feeds first (the order an
+  // application's inserts take them: the referenced row, then the rows referencing it), so the ALTERs deadlock with none.
+  const fed = new Set(sequences.length ? (await narrowFedTables(source, narrow)) : []);
+  const tables = [...new Set(narrow.map(name))].sort((a, b) => Number(fed.has(b)) - Number(fed.has(a)));
+  const onSource = ['BEGIN;', `LOCK TABLE ${tables.join(', ')} IN ACCESS EXCLUSIVE MODE;`, ...alters, ...seqs, 'COMMIT;'];
   throw new OperationError(
     `cutover.fallback with Snowflake sequences: the conversion makes ${narrow.map((c) => `${c.schema}.${c.table}.${c.column}`).join(', ')} bigint on ${ctx.spec.node}, but ${narrow.length === 1 ? 'it is' : 'they are'} ${[...new Set(narrow.map((c) => c.type))].join(' or ')} on the source, where the fallback stream would bring the nodes' Snowflake ids (above 2^31) and stop at the first one. Nothing was converted and writes were not frozen`,
-    `Widen them first. On the source (each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock): ${[...alters, ...seqs].join(' ')} On every node, in one session, so that each node changes only its own: ${spockLocalDdlSql().replace(/\n/g, ' ')} ${alters.join(' ')} Then run cutover again.`,
+    `Widen them first. On the source (each ALTER TABLE rewrites its table under an ACCESS EXCLUSIVE lock): ${onSource.join(' ')} On every node, in one session, so that each node changes only its own: ${spockLocalDdlSql().replace(/\n/g, ' ')} ${alters.join(' ')} Then run cutover again.`,
   );
 }

@@ -109,6 +109,8 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
       // The fix, as printed: on the source, then on every node with Spock's DDL replication off in the session.
       const fix = printedFix(refused.stderr);
       expect(fix.source).toContain('ALTER SEQUENCE shop.invoices_id_seq AS bigint;');
+      // Run on the live source under the load: the tables locked at once, the referenced one first, as the application's inserts take them.
+      expect(fix.source).toMatch(/^BEGIN; LOCK TABLE shop\.invoices, shop\.invoice_lines IN ACCESS EXCLUSIVE MODE; /);
       await source.exec(fix.source, DB);
       for (const c of nodes) await c.exec(fix.node, DB);
       // A subscription whose table was rewritten under it restarts its worker: cut over once status says all stream again.

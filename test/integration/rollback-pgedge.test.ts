@@ -116,7 +116,8 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
       // A subscription whose table was rewritten under it restarts its worker: cut over once status says all stream again.
       await waitFor('every node to stream again', async () => (await runCli(['status', file], { cwd: dir, env })).code === 0);
       const cutover = await runCli(['cutover', file], { cwd: dir, env });
-      expect(cutover.code, cutover.stdout + cutover.stderr).toBe(0);
+      const logs = () => nodes.map((c) => `${c.name}:\n${readFileSync(join(c.dataDir, 'server.log'), 'utf8').split('\n').filter((l) => /ERROR|FATAL|LOG:  logical replication/.test(l)).slice(-15).join('\n')}`).join('\n');
+      expect(cutover.code, cutover.stdout + cutover.stderr + (cutover.code ? logs() : '')).toBe(0);
     } finally {
       await load.stop();
     }

@@ -44,8 +44,12 @@ export interface Facts {
   fallback?: { node: string; slot: string; publication: string; subscription: string; consistent_point: string; created_at: string; enabled_at?: string; dropped_at?: string };
   /** The tables the fallback publication publishes: the forward publication's, read on the source. */
   fallback_tables?: { schema: string; name: string }[];
-  /** Present while rollback holds writes frozen on the nodes: each node's default_transaction_read_only before it. */
-  rollback_freeze?: { frozen_at: string; read_only_before: Record<string, string | null> };
+  /**
+   * Present while rollback holds writes frozen on the nodes: each node's
+   * default_transaction_read_only before it, each node's database, and
+   * whether the nodes' databases were (or were about to be) closed to new connections.
+   */
+  rollback_freeze?: { frozen_at: string; read_only_before: Record<string, string | null>; databases?: Record<string, string>; closed?: boolean };
   /** The fallback node's position after the nodes' freeze, which the source must apply. */
   rollback_lsn?: string;
   /** rollback.switch_hook ran: writes go back to the source (rollback's point of no return). */

@@ -192,18 +192,25 @@ async function removeEverything(loaded: LoadedPlan, state: string, live: LiveSta
       withClient(plan.source.dsn, 'the source', (c) => unfreezeWrites(c, { database: db, read_only_before: null })),
     );
   }
+  // First: the fallback stream's publication and the subscriptions are on those closed nodes.
+  if (journal?.facts.rollback_freeze && journal.facts.rolled_back_at) {
+    // Rolled back: the nodes are frozen and stale. Emptying them needs them writable; otherwise they stay frozen.
+    if (ctx.dropData) await attempt('the write freeze on the nodes (rolled back; they are emptied next)', () => unfreezeNodes(loaded, journal));
+    else ctx.notes.push(`the nodes stay frozen (closed to connections, read-only): writes were rolled back to the source at ${journal.facts.rolled_back_at}. \`migrate abort ${loaded.file} --drop-data\` empties them for a new migration.`);
+  }
   await attempt('the fallback stream', async () => {
     removed.push(...(await dropFallbackStream(plan)));
     return false;
   });
-  if (journal?.facts.rollback_freeze && journal.facts.rolled_back_at) {
-    // Rolled back: the nodes are frozen and stale. Emptying them needs them writable; otherwise they stay frozen.
-    if (ctx.dropData) await attempt('the write freeze on the nodes (rolled back; they are emptied next)', () => unfreezeNodes(loaded, journal));
-    else ctx.notes.push(`the nodes stay frozen (read-only): writes were rolled back to the source at ${journal.facts.rolled_back_at}. \`migrate abort ${loaded.file} --drop-data\` empties them for a new migration.`);
-  }
   for (const r of plan.replication) {
     const node = plan.nodes.find((n) => n.name === r.node)!;
-    await attempt(`subscription ${r.subscription} on ${r.node}`, () => withClient(node.dsn, `node ${r.node}`, (c) => detachAndDropSubscription(c, r.subscription)));
+    await attempt(`subscription ${r.subscription} on ${r.node}`, () =>
+      withClient(node.dsn, `node ${r.node}`, (c) => detachAndDropSubscription(c, r.subscription)).catch((e) => {
+        // Left closed by a rollback: the cutover dropped its subscription at the switch, long before.
+        if (journal?.facts.rolled_back_at && /not currently accepting connections/.test(pgErrorText(e))) return false;
+        throw e;
+      }),
+    );
   }
   await withClient(plan.source.dsn, 'the source', async (source) => {
     for (const r of plan.replication) await attempt(`slot ${r.slot} on the source`, () => dropSlot(source, r.slot));

@@ -4,9 +4,10 @@ import { runStage } from '../engine/run-stage.js';
 import { fallbackOf } from '../plan/fallback.js';
 import { OperationError } from '../errors.js';
 import type { Journal } from '../engine/journal.js';
-import { withClient } from '../pg/connect.js';
-import { unfreezeWrites, databaseReadOnlySetting } from '../pg/write-freeze.js';
-import { renderSql } from '../render/templates.js';
+import { withMaintenanceClient } from '../pg/connect.js';
+import { unfreezeWrites, openDatabase } from '../pg/write-freeze.js';
+import { parseConninfo } from '../plan/conninfo.js';
+import { unfreezeByHand } from '../render/frozen-source.js';
 
 /** Why rollback cannot run, or nothing. */
 export function rollbackRefusal(loaded: LoadedPlan, journal: Journal): string | undefined {
@@ -18,19 +19,34 @@ export function rollbackRefusal(loaded: LoadedPlan, journal: Journal): string | 
   return undefined;
 }
 
-/** The nodes take writes again: a rollback called off before its switch. */
+/** Each node's database, as the freeze recorded it (or as its DSN names it). */
+export function nodeDatabase(facts: Journal['facts'], node: { name: string; dsn: string }): string {
+  return facts.rollback_freeze?.databases?.[node.name] ?? parseConninfo(node.dsn).dbname ?? process.env.PGDATABASE ?? '';
+}
+
+/**
+ * The nodes take writes again: a rollback called off before its switch, or
+ * abort --drop-data emptying them. From another database of each node's
+ * server: the freeze closed theirs to connections.
+ */
 export async function unfreezeNodes(loaded: LoadedPlan, journal: Journal): Promise<void> {
   const freeze = journal.facts.rollback_freeze;
   if (!freeze) return;
   for (const n of loaded.plan.nodes) {
-    await withClient(n.dsn, `node ${n.name}`, async (c) => {
-      await c.query(renderSql('writable-session.sql.hbs', {}));
-      const { database } = await databaseReadOnlySetting(c);
+    const database = nodeDatabase(journal.facts, n);
+    await withMaintenanceClient(n.dsn, `node ${n.name}`, async (c) => {
+      await openDatabase(c, database);
       await unfreezeWrites(c, { database, read_only_before: freeze.read_only_before[n.name] ?? null });
     });
   }
   delete journal.facts.rollback_freeze;
   journal.save();
+}
+
+/** What the operator reads about the nodes a rollback left frozen: that they are, and how to open them by hand. */
+export function frozenNodesText(loaded: LoadedPlan, facts: Journal['facts'], file: string): string {
+  const each = loaded.plan.nodes.map((n) => `     on ${n.name} (psql -d postgres on its server): ${unfreezeByHand(nodeDatabase(facts, n))}`).join('\n');
+  return `The nodes stay frozen: closed to new connections (ALLOW_CONNECTIONS false) and read-only, so that nothing writes where no source would see it. They hold data the source now moves past: before \`migrate apply\` again, empty them (\`migrate abort ${file} --drop-data\`, which opens them).\n   Only to open them by hand (a write there reaches no source):\n${each}\n`;
 }
 
 /** `migrate rollback PLAN`: writes back to the source through the fallback stream. Returns the exit code. */
@@ -57,7 +73,7 @@ export async function rollbackCommand(file: string, opts: { stateDir?: string },
         await unfreezeNodes(loaded, journal);
         unfrozeNodes = true;
       } catch (e) {
-        warn(`!! the nodes could NOT be unfrozen: ${(e as Error).message}. On each node: ALTER DATABASE ... RESET default_transaction_read_only.`);
+        warn(`!! the nodes could NOT be unfrozen: ${(e as Error).message}. On each node's server (psql -d postgres): ${loaded.plan.nodes.map((n) => `${n.name}: ${unfreezeByHand(nodeDatabase(journal.facts, n))}`).join(' ')}`);
       }
     },
     after: async ({ journal, report, records }) => {
@@ -70,11 +86,11 @@ export async function rollbackCommand(file: string, opts: { stateDir?: string },
         freeze_ended_at: end,
         rollback_lsn: f.rollback_lsn ?? null,
         steps: Object.fromEntries(records.filter((r) => r.duration_ms !== undefined).map((r) => [r.id, r.duration_ms!])),
-        nodes_left: f.rolled_back_at ? 'frozen (read-only): writes go to the source' : unfrozeNodes ? 'writable again (rollback called off)' : f.rollback_freeze ? 'FROZEN (read-only)' : 'unchanged',
+        nodes_left: f.rolled_back_at ? 'frozen (closed to connections, read-only): writes go to the source' : unfrozeNodes ? 'writable again (rollback called off)' : f.rollback_freeze ? 'FROZEN (closed to connections, read-only)' : 'unchanged',
       };
       if (report.status === 'succeeded' && report.outcome === 'completed') {
         out(`Writes were frozen for ${report.rollback.write_downtime_ms} ms (from the nodes' freeze to the source made writable). The source takes writes again.\n`);
-        out(`The nodes stay frozen (read-only) and hold data the source now moves past: before \`migrate apply\` again, empty them (\`migrate abort ${file} --drop-data\`).\n`);
+        out(frozenNodesText(loaded, f, file));
       }
     },
     nextSteps: () =>

@@ -4,7 +4,10 @@
 import type { LoadedPlan } from '../plan/load.js';
 import type { Facts } from '../facts.js';
 import { fallbackOf } from '../plan/fallback.js';
-import { withClient, pgErrorText } from '../pg/connect.js';
+import { withClient, withMaintenanceClient, pgErrorText } from '../pg/connect.js';
+import { readDatabaseFreeze } from '../pg/write-freeze.js';
+import { unfreezeByHand } from '../render/frozen-source.js';
+import { nodeDatabase } from './rollback.js';
 import { readSlots, formatBytes } from '../pg/replication-state.js';
 
 export interface FallbackStatus {
@@ -26,7 +29,8 @@ export async function fallbackStatus(loaded: LoadedPlan, facts: Facts, file: str
   const f = fallbackOf(loaded.plan);
   const notes: string[] = [];
   if (facts.rollback_freeze && !facts.source_unfrozen_at) notes.push(`!! Writes on the nodes are frozen since ${facts.rollback_freeze.frozen_at} by a rollback that did not finish, and the source is not writable yet: run \`migrate rollback ${file}\` to finish it.`);
-  else if (facts.source_unfrozen_at) notes.push(`Rolled back at ${facts.rolled_back_at ?? facts.source_unfrozen_at}: writes go to the source; the nodes stay frozen (read-only) and stale.`);
+  else if (facts.source_unfrozen_at) notes.push(`Rolled back at ${facts.rolled_back_at ?? facts.source_unfrozen_at}: writes go to the source; the nodes stay frozen and stale.`);
+  if (facts.rollback_freeze) notes.push(await nodesFrozenNow(loaded, facts));
   if (facts.finalized_at) notes.push(`Finalized at ${facts.finalized_at}: the fallback stream is gone; no rollback.`);
   const live = facts.fallback && !facts.fallback.dropped_at ? facts.fallback : undefined;
   if (!f || !live) return { status: null, notes };
@@ -45,4 +49,23 @@ export async function fallbackStatus(loaded: LoadedPlan, facts: Facts, file: str
   notes.unshift(`Fallback stream ${live.node} -> source: subscription ${live.subscription} ${s.worker_pid ? `streaming (pid ${s.worker_pid})` : 'NOT streaming (no apply worker)'}, lag ${formatBytes(s.lag_bytes)}, slot ${live.slot} holds ${formatBytes(s.slot_wal_held_bytes)} on ${live.node}${s.error ? `; error: ${s.error}` : ''}.`);
   if (s.warning) notes.push(s.warning);
   return { status: s, notes };
+}
+
+/** What each node's server says now of its database: closed to connections, read-only (a rollback's freeze), or open. */
+async function nodesFrozenNow(loaded: LoadedPlan, facts: Facts): Promise<string> {
+  const lines = await Promise.all(
+    loaded.plan.nodes.map(async (n) => {
+      const database = nodeDatabase(facts, n);
+      try {
+        const state = await withMaintenanceClient(n.dsn, `node ${n.name}`, (c) => readDatabaseFreeze(c, database));
+        if (!state) return `   ${n.name}: the database ${database} does not exist`;
+        const what = [state.closed ? 'closed to new connections (ALLOW_CONNECTIONS false)' : 'open to connections', state.read_only ? 'read-only for new sessions' : 'writable'].join(', ');
+        const fix = state.closed || state.read_only ? `; to open it by hand (psql -d postgres on its server): ${unfreezeByHand(database)}` : '';
+        return `   ${n.name}: ${database} ${what}${fix}`;
+      } catch (e) {
+        return `   ${n.name}: unknown (${pgErrorText(e)})`;
+      }
+    }),
+  );
+  return `The nodes, as their servers say now:\n${lines.join('\n')}`;
 }

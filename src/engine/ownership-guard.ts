@@ -33,8 +33,13 @@ async function readOwners(loaded: LoadedPlan, me: RunIdentity | undefined, state
   });
   for (const r of plan.replication) {
     const node = plan.nodes.find((n) => n.name === r.node)!;
-    const owner = await withClient(node.dsn, `node ${r.node}`, (c) => subscriptionOwner(c, r.subscription, me, stateDir));
-    found.push({ what: `subscription ${r.subscription} on ${r.node}`, owner, kind: 'SUBSCRIPTION', name: r.subscription, on: r.node });
+    // A rollback's freeze closes the nodes' databases: a rollback run again opens them first (its journal recorded it),
+    // and abort reaches them from another database. The cutover dropped the subscriptions long before.
+    const owner = await withClient(node.dsn, `node ${r.node}`, (c) => subscriptionOwner(c, r.subscription, me, stateDir)).catch((e) => {
+      if (/not currently accepting connections/.test((e as Error).message)) return undefined;
+      throw e;
+    });
+    if (owner) found.push({ what: `subscription ${r.subscription} on ${r.node}`, owner, kind: 'SUBSCRIPTION', name: r.subscription, on: r.node });
   }
   return found;
 }

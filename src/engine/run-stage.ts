@@ -229,9 +229,8 @@ interface RunTaskEnv {
   stateDir: string;
 }
 
-/** A session on another database of the source's server, kept for the whole stage. */
-function heldServerSession(shared: RunTaskEnv['shared'], open: () => Promise<pg.Client>): Promise<pg.Client> {
-  const key = 'cutover-source-server';
+/** A session on another database of a server (the source's, or a node's in the rollback), kept for the whole stage. */
+function heldServerSession(shared: RunTaskEnv['shared'], open: () => Promise<pg.Client>, key = 'cutover-source-server'): Promise<pg.Client> {
   let held = shared.get(key) as { client: Promise<pg.Client>; close(): Promise<void> } | undefined;
   if (!held) {
     const client = open();
@@ -252,6 +251,24 @@ function sourceSessions(env: RunTaskEnv): SourceSessions {
   return held;
 }
 
+/**
+ * The rollback's sessions on one node: from the nodes' freeze on, their
+ * databases take no new connection either, so the steps after it run on
+ * sessions opened at the readiness check (the cutover's source sessions, per node).
+ */
+function nodeSessions(env: RunTaskEnv, node: string): SourceSessions {
+  const key = `rollback-node:${node}`;
+  let held = env.shared.get(key) as SourceSessions | undefined;
+  if (!held) {
+    const n = env.loaded.plan.nodes.find((x) => x.name === node);
+    if (!n) throw new Error(`unknown database "${node}"`);
+    const options = sessionOptionsFor(env.loaded.plan, node);
+    held = new SourceSessions(() => connect(n.dsn, `node ${node}`, options ? { options } : {}), () => Boolean(env.journal.facts.rollback_freeze?.closed));
+    env.shared.set(key, held);
+  }
+  return held;
+}
+
 async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: string; continued?: boolean }> {
   const runner = RUNNERS[spec.kind];
   if (!runner) throw new Error(`no runner for task kind ${spec.kind}`);
@@ -262,6 +279,7 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
   const clients = new Map<string, Promise<pg.Client>>();
   let closed = false;
   let ownSource: Promise<pg.Client> | undefined;
+  const ownNodes = new Map<string, Promise<pg.Client>>();
   const closeAll = async () => {
     closed = true;
     for (const c of clients.values()) await c.then((x) => x.end()).catch(() => undefined);
@@ -269,6 +287,8 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     // Given back for the next step; ended when stopping, which ends a query still running on it.
     if (ownSource) await ownSource.then((c) => (signal.aborted ? c.end() : sourceSessions(env).give(c))).catch(() => undefined);
     ownSource = undefined;
+    for (const [node, c] of ownNodes) await c.then((x) => (signal.aborted ? x.end() : nodeSessions(env, node).give(x))).catch(() => undefined);
+    ownNodes.clear();
   };
   const onAbort = () => void closeAll();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -293,6 +313,16 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
         if (signal.aborted || closed) return Promise.reject(new InterruptedError());
         return (ownSource ??= sourceSessions(env).take());
       }
+      if (where !== 'source' && spec.stage === 'rollback') {
+        if (signal.aborted || closed) return Promise.reject(new InterruptedError());
+        let session = ownNodes.get(where);
+        if (!session) {
+          session = Promise.resolve().then(() => nodeSessions(env, where).take());
+          session.catch(() => ownNodes.delete(where));
+          ownNodes.set(where, session);
+        }
+        return session;
+      }
       const existing = clients.get(where);
       if (existing) return existing;
       const dsn = dsnOf(where);
@@ -314,6 +344,13 @@ async function runTask(spec: TaskSpec, env: RunTaskEnv): Promise<{ summary?: str
     warmSourceSessions: (count) => sourceSessions(env).warm(count),
     ownSourceSession: () => sourceSessions(env).takeOwn(),
     ownSourcePids: () => sourceSessions(env).pids(),
+    nodeServer: (node) => {
+      const n = loaded.plan.nodes.find((x) => x.name === node);
+      if (!n) return Promise.reject(new Error(`unknown node "${node}"`));
+      return heldServerSession(env.shared, () => connectMaintenance(n.dsn, `node ${node}`), `rollback-node-server:${node}`);
+    },
+    warmNodeSessions: async (count) => void (await Promise.all(loaded.plan.nodes.map((n) => nodeSessions(env, n.name).warm(count)))),
+    ownNodePids: (node) => nodeSessions(env, node).pids(),
     run: async (cmd, logName, o) => {
       env.commands.push({ task: spec.id, command: redactor.redact(commandLine({ type: 'command', command: cmd })) });
       try {

@@ -3,7 +3,7 @@
 // publication on the node. Each part is looked up first; safe to repeat.
 import type { ResolvedPlan } from '../plan/plan.js';
 import { fallbackOf } from '../plan/fallback.js';
-import { withClient } from './connect.js';
+import { withClient, withMaintenanceClient, pgErrorText } from './connect.js';
 import { detachAndDropSubscription, dropSlot, dropPublication } from './teardown.js';
 import { renderSql } from '../render/templates.js';
 
@@ -17,10 +17,18 @@ export async function dropFallbackStream(plan: ResolvedPlan): Promise<string[]> 
   });
   const node = plan.nodes.find((n) => n.name === f.node);
   if (!node) return removed;
-  await withClient(node.dsn, `node ${f.node}`, async (c) => {
-    await c.query(renderSql('writable-session.sql.hbs', {}));
-    if (await dropSlot(c, f.slot)) removed.push(`slot ${f.slot} on ${f.node}`);
-    if (await dropPublication(c, f.publication)) removed.push(`publication ${f.publication} on ${f.node}`);
-  });
+  try {
+    await withClient(node.dsn, `node ${f.node}`, async (c) => {
+      await c.query(renderSql('writable-session.sql.hbs', {}));
+      if (await dropSlot(c, f.slot)) removed.push(`slot ${f.slot} on ${f.node}`);
+      if (await dropPublication(c, f.publication)) removed.push(`publication ${f.publication} on ${f.node}`);
+    });
+  } catch (e) {
+    // Left closed by a rollback: the slot (what fills the disk) can still go, from another database of the server.
+    if (!/not currently accepting connections/.test(pgErrorText(e))) throw e;
+    await withMaintenanceClient(node.dsn, `node ${f.node}`, async (c) => {
+      if (await dropSlot(c, f.slot)) removed.push(`slot ${f.slot} on ${f.node}`);
+    });
+  }
   return removed;
 }

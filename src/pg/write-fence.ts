@@ -31,9 +31,12 @@ export function describePrepared(list: PreparedTransaction[], database: string):
   return `${list.length === 1 ? 'a prepared transaction is' : `${list.length} prepared transactions are`} open in the source database ${database}: ${each}. A COMMIT PREPARED after the freeze would write to the source behind the nodes' back. End ${list.length === 1 ? 'it' : 'each'} in that database, as whoever prepared it decides: ${fix}`;
 }
 
-/** `ownPids`: this tool's other sessions of the database (integers, written into the SQL as they are). */
-export async function fenceIntruders(source: pg.Client, ownPids: number[]): Promise<Intruder[]> {
-  return (await source.query<Intruder>(renderSql('fence-intruders.sql.hbs', { own_pids: ownPids.filter(Number.isInteger) }))).rows;
+/**
+ * `ownPids`: this tool's other sessions of the database (integers, written into the SQL as they are).
+ * `onNode`: a node frozen by rollback, where Spock's and pglogical's workers carry the other nodes' writes (frozen too) and are no intruders.
+ */
+export async function fenceIntruders(source: pg.Client, ownPids: number[], onNode = false): Promise<Intruder[]> {
+  return (await source.query<Intruder>(renderSql(onNode ? 'fence-node-intruders.sql.hbs' : 'fence-intruders.sql.hbs', { own_pids: ownPids.filter(Number.isInteger) }))).rows;
 }
 
 /** Who they are, as far as the server knows: what a DBA needs to find the writer. */

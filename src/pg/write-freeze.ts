@@ -122,3 +122,15 @@ export async function unfreezeWrites(source: pg.Client, state: Pick<FreezeState,
     await source.query(`ALTER DATABASE ${quoteIdent(state.database)} SET default_transaction_read_only = ${quoteLiteral(state.read_only_before)}`);
   }
 }
+
+/** From any database of the server: whether `database` takes connections and starts its sessions read-only; undefined when it does not exist. */
+export async function readDatabaseFreeze(server: pg.Client, database: string): Promise<{ closed: boolean; read_only: boolean } | undefined> {
+  const r = await server.query<{ closed: boolean; read_only: boolean }>(
+    `SELECT NOT d.datallowconn AS closed,
+            EXISTS (SELECT FROM pg_db_role_setting r, unnest(r.setconfig) s
+                     WHERE r.setdatabase = d.oid AND r.setrole = 0 AND s ~* '^default_transaction_read_only=(on|true|yes|1|t|y)$') AS read_only
+       FROM pg_database d WHERE d.datname = $1`,
+    [database],
+  );
+  return r.rows[0];
+}

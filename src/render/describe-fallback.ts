@@ -3,7 +3,7 @@
 import type { TaskSpec } from '../plan/graph.js';
 import { fallbackOf } from '../plan/fallback.js';
 import type { DescribeContext, TaskDescription, Step } from './describe.js';
-import { sourceDatabase } from './describe.js';
+import { sourceDatabase, replicatedSchemas } from './describe.js';
 import { renderSql } from './templates.js';
 import { quoteLiteral } from './quote.js';
 import { redactConninfo, parseConninfo } from '../plan/conninfo.js';
@@ -45,35 +45,55 @@ export function describeFallbackTask(spec: TaskSpec, ctx: DescribeContext): Task
         check: { text: 'An apply worker runs for the subscription (pid not null).', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` },
       };
     case 'rollback-ready':
-      return { steps: [{ type: 'wait', text: 'The fallback subscription is enabled and its apply worker runs.', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` }] };
-    case 'freeze-nodes':
-      return {
-        steps: plan.nodes.map((n) => ({ type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database: parseConninfo(n.dsn).dbname ?? '<node database>', own_pids: [] }), note: `On ${n.name}: new sessions are read-only; every other client session is ended (replication and pglogical/Spock workers are not).` }) as Step),
-        check: { text: 'No other client session remains on any node.', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" },
-      };
-    case 'rollback-drain': {
-      const target = factOr(facts.rollback_lsn, 'F');
       return {
         steps: [
-          { type: 'sql', on: node, sql: renderSql('frozen-position.sql.hbs', {}), note: `On ${node}, after the freeze: F.` },
-          { type: 'wait', text: `Until the fallback slot's confirmed_flush_lsn on ${node} reaches F.`, on: node, sql: slotWait(target) },
+          { type: 'wait', text: 'Repeat until every row shows pid not null: the fallback subscription\'s apply worker runs.', on: 'source', sql: `SELECT subname, pid, latest_end_lsn FROM pg_stat_subscription WHERE subname = ${quoteLiteral(f.subscription)};` },
+          { type: 'wait', text: `Repeat until every row shows active = t: its walsender is connected to ${node}; once ${node} is closed to connections, it could not connect again.`, on: node, sql: `SELECT slot_name, active FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(f.slot)};` },
+          ...plan.nodes.map((n): Step => ({ type: 'sql', on: n.name, sql: renderSql('prepared-transactions.sql.hbs', {}), note: `Must return no row on ${n.name}: a COMMIT PREPARED after the freeze would write there behind the source's back. End each first (COMMIT PREPARED or ROLLBACK PREPARED, as whoever prepared it decides).` })),
+        ],
+      };
+    case 'freeze-nodes':
+      return {
+        steps: plan.nodes.flatMap((n): Step[] => {
+          const database = parseConninfo(n.dsn).dbname ?? '<node database>';
+          return [
+            { type: 'sql', on: `server:${n.name}`, sql: renderSql('close-database.sql.hbs', { database }), note: `No new session can connect to ${n.name}'s database, superusers included: a session could undo default_transaction_read_only (PGOPTIONS, SET, BEGIN READ WRITE). The sessions already open stay: yours on ${n.name} (keep it open until the rollback ends), the walsenders (the fallback stream's) and Spock's or pglogical's workers.` },
+            { type: 'sql', on: n.name, sql: renderSql('freeze-writes.sql.hbs', { database, own_pids: [] }), note: `From the session on ${n.name} you keep: every new session would be read-only; every other client session is ended (walsenders and Spock's or pglogical's workers are not client sessions: the streams keep running).` },
+            { type: 'sql', on: n.name, sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row: one prepared since the readiness check calls the rollback off (open the node again: the undo below).' },
+          ];
+        }),
+        check: { text: 'No other client session of the database remains on any node: run the step again until this shows 0 (a session told to end may still be on its way out, and may yet commit).', on: 'every node', sql: "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid();" },
+      };
+    case 'rollback-drain': {
+      const target = factOr(facts.rollback_lsn, 'frozen_lsn');
+      return {
+        steps: [
+          { type: 'sql', on: node, sql: renderSql('frozen-position.sql.hbs', {}), note: `On ${node}, in the session you kept, after the freeze: the marker's position, \`<frozen_lsn>\` below, lies after every write made on ${node}${plan.nodes.some((n) => n.kind !== 'postgres') ? ' (on a multi-master target, wait first until each other node\'s own marker has reached its peers: its slots\' confirmed_flush_lsn)' : ''}.` },
+          { type: 'wait', text: `Repeat until every row shows behind ≤ 0: the source has applied everything ${node} wrote. The tool calls the rollback off after ${plan.rollback?.timeout_seconds ?? 60} s, or at once if the slot's walsender is gone (active = f): it cannot connect again while ${node} is closed.`, on: node, sql: slotWait(target) },
         ],
       };
     }
     case 'rollback-sequences':
       return {
         steps: [
-          { type: 'sql', on: node, sql: 'SELECT schemaname, sequencename, last_value, increment_by FROM pg_sequences;', note: 'On every node.' },
-          writable,
-          { type: 'wait', text: "On the source, for each sequence: setval(sequence, the highest last_value of any node (the lowest for a descending one), true): past every value the nodes handed out. A sequence no node used is left as it is." },
+          ...plan.nodes.map((n): Step => ({ type: 'sql', on: n.name, sql: renderSql('rollback-sequence-statements.sql.hbs', { schemas: plan.publish.schemas || plan.publish.tables ? replicatedSchemas(plan) : null }), output: { kind: 'statements', on: 'source' }, note: `Run ${n.name}'s statements on the source too: in any order, each sequence ends past every value any node handed out (a sequence no node used is left as it is).${plan.cutover.sequences.strategy === 'snowflake' ? ' Snowflake ids do not come from the sequence\'s value: the tool also sets each sequence past the highest value of the columns it feeds (setval(sequence, max(column)) on the source).' : ''}` })),
         ],
       };
-    case 'rollback-check':
-      return { steps: [{ type: 'wait', text: `Row count of every replicated table on the source equals ${node}'s.` }] };
+    case 'rollback-check': {
+      const compared = plan.nodes.filter((n) => n.name === node || n.kind !== 'postgres').map((n) => n.name);
+      return {
+        steps: [{ type: 'sql', on: node, sql: renderSql('count-query.sql.hbs', { publication: f.publication }), output: { kind: 'query', on: ['source', ...compared] }, note: `Every table's row count on the source must equal ${compared.join(' and ')}'s; otherwise open the nodes again (Rolling back, below) and run migrate verify.` }],
+      };
+    }
     case 'rollback-switch': {
+      // The fence's last look on every node, before the way back's point of no return.
+      const fence = plan.nodes.flatMap((n): Step[] => [
+        { type: 'sql', on: n.name, sql: renderSql('prepared-transactions.sql.hbs', {}), note: 'Must return no row.' },
+        { type: 'sql', on: n.name, sql: renderSql('fence-node-intruders.sql.hbs', { own_pids: [] }), note: `Must return no row: a session of ${n.name}'s database besides yours may have written past the freeze (Spock's and pglogical's workers are not counted). Either calls the rollback off.` },
+      ]);
       const h = plan.rollback?.switch_hook;
-      if (!h) return { steps: [{ type: 'wait', text: 'No rollback.switch_hook: point the application back at the source yourself now.' }] };
-      return { steps: [h.run ? { type: 'command', command: hookCommand(h.run), note: 'Redirect the application to the source.' } : { type: 'sql', on: h.on ?? 'source', sql: h.sql!, note: 'Redirect the application to the source.' }] };
+      if (!h) return { steps: [...fence, { type: 'wait', text: 'No rollback.switch_hook: point the application back at the source yourself now.' }] };
+      return { steps: [...fence, h.run ? { type: 'command', command: hookCommand(h.run), note: 'Redirect the application to the source.' } : { type: 'sql', on: h.on ?? 'source', sql: h.sql!, note: 'Redirect the application to the source.' }] };
     }
     case 'unfreeze-source':
       return {

@@ -2,7 +2,7 @@
 // graph and step descriptions the executor runs.
 import type { ResolvedPlan } from '../plan/plan.js';
 import { buildGraph, waves, type Stage, type TaskSpec } from '../plan/graph.js';
-import { redactConninfo } from '../plan/conninfo.js';
+import { redactConninfo, parseConninfo } from '../plan/conninfo.js';
 import { describeTask, sourceDatabase, type DescribeContext } from './describe.js';
 import { stepBody, stepHeading, stepText } from './steps.js';
 import { renderSql, renderTemplate } from './templates.js';
@@ -22,7 +22,7 @@ const STAGE_INTRO: Record<Stage, { title: string; intro: string }> = {
   },
   rollback: {
     title: 'Part 3a: rollback (`migrate rollback`), with cutover.fallback',
-    intro: 'Switches writes back to the source: freezes writes on every node, waits until the source has applied them through the fallback stream, sets the source\'s sequences past the nodes\', checks, switches the application, makes the source writable and drops the fallback stream. The nodes stay frozen.',
+    intro: 'Switches writes back to the source: freezes writes on every node, waits until the source has applied them through the fallback stream, sets the source\'s sequences past the nodes\', checks, switches the application, makes the source writable and drops the fallback stream. The nodes stay frozen, closed to connections and read-only: "Rolling back" below says how to open them.',
   },
   finalize: {
     title: 'Part 3b: finalize (`migrate finalize`), with cutover.fallback',
@@ -76,10 +76,17 @@ function rollback(plan: ResolvedPlan, database: string, file: string): { phase: 
     { phase: 'Any time before the cutover: `migrate abort`', text: `\`migrate abort ${file}\` removes everything below and says what it removed. By hand: detach and drop each subscription on its node (so that dropping it does not try to reach the slot), then drop the slots and publications on the source. **A slot left behind holds WAL on the source until its disk fills.**\n\n${dropSubs}\n\nOn the source:\n\n${dropSource}` },
     { phase: 'During the dump or a restore', text: 'Stop the tool (Ctrl-C) or let it fail; `migrate apply` again resumes: a cut-off dump is retaken at a new anchor, a cut-off restore is redone after dropping exactly the objects of the dump from the node. The slots keep the WAL needed meanwhile; to give up instead, roll back as above and drop the restored objects on the nodes (`migrate abort --drop-data`).' },
     { phase: 'During the cutover, before the switch', text: `The tool unfreezes the source on any failure and puts back the subscriptions' synchronous_commit. By hand, from another database of the source's server (\`psql -d postgres\`: the frozen database takes no connection; the transaction is made read-write first, so it also works typed into a read-only session):\n\n\`\`\`sql\n${unfreezeByHand(database)}\n\`\`\`\n\n${plan.cutover.unfreeze_hook ? 'and run the unfreeze hook. ' : ''}${applySyncBack}\n\nReplication keeps running; nothing was lost. Fix the cause and run \`migrate cutover\` again.` },
+    ...(fallbackOf(plan) ? [{ phase: 'During a rollback, before its switch (cutover.fallback)', text: rollbackUndo(plan) }] : []),
     fallbackOf(plan)
       ? { phase: 'After the switch (cutover.fallback)', text: `The fallback stream keeps the source equal to the nodes. \`migrate rollback ${file}\` (Part 3a) switches writes back to the source, exactly; \`migrate finalize ${file}\` (Part 3b) drops the stream and makes the nodes final. \`migrate abort\` refuses until one of them ran. **The fallback slot holds WAL on ${fallbackOf(plan)!.node} until rollback or finalize drops it** (\`migrate status\` shows how much).` }
       : { phase: 'After the switch', text: 'The nodes are the primary now and the source is read-only. Going back means migrating the other way: plan it as a new migration with the nodes as the source (or set cutover.fallback before the cutover).' },
   ];
+}
+
+/** Opening the nodes again by hand: a rollback called off before its switch, or nodes a rollback left closed that must take connections again. */
+function rollbackUndo(plan: ResolvedPlan): string {
+  const each = plan.nodes.map((n) => `On ${n.name}'s server, from another database (\`psql -d postgres\`: the frozen database takes no connection):\n\n\`\`\`sql\n${unfreezeByHand(parseConninfo(n.dsn).dbname ?? '<node database>')}\n\`\`\``).join('\n\n');
+  return `The tool opens the nodes again on any failure before the rollback's switch; the fallback stream keeps running, so nothing written on the nodes is lost. By hand:\n\n${each}\n\nAfter a rollback the nodes stay closed like this on purpose: a write there would reach no source. Open them only to empty them for a new migration (\`migrate abort --drop-data\` does it) or once nothing will write to them.`;
 }
 
 /** What must hold before step 1, and how to follow the steps by hand. */
@@ -92,6 +99,7 @@ function prerequisites(plan: ResolvedPlan, file: string, database: string): { it
       'A value in angle brackets, such as `<consistent_point>`, exists only once the run has produced it: it is the column of that name in the result of an earlier step. Put the value where it stands.',
       'Open every session on the source with `PGOPTIONS=\'-c default_transaction_read_only=off\'`, as the tool does: from the freeze on, new sessions of the database are read-only, and the steps after it still write there (the frozen-position marker, dropping the publications).',
       ...(plan.cutover.freeze !== 'hook' ? ['Keep one psql session on the source open from before the freeze to the end of the cutover, and run every "SQL on the source" step in it: from the freeze on, the database takes no new connection (steps "on another database of the source\'s server" go through `psql -d postgres`).'] : []),
+      ...(fallbackOf(plan) ? ['For a rollback (Part 3a), keep likewise one psql session on each node open from its readiness check to its end, and run every "SQL on" a node step in it: the nodes\' freeze closes their databases to new connections (steps "on another database of a node\'s server" go through `psql -d postgres` there).'] : []),
       `On the source: \`wal_level = logical\` (a restart if it is not); a role with \`REPLICATION\` (slots, the anchor) that may read every table (\`pg_dump\`) and create publications (\`FOR ALL TABLES\` needs a superuser); at least ${n + 1} free replication slots and ${n + 1} free WAL senders (one per node, and the anchor's).`,
       `\`pg_hba.conf\` on the source admits this machine and every node to database \`${database}\` (a \`replication=database\` connection matches the ordinary lines, not the \`replication\` ones).`,
       'On every node: an empty database; a superuser for `CREATE SUBSCRIPTION` and `pg_replication_origin_advance`; a free logical replication worker (`max_logical_replication_workers`, `max_worker_processes`).',

@@ -9,7 +9,9 @@ export function whereLabel(plan: ResolvedPlan, on: string): string {
   if (on === 'nodes') return 'every node';
   // A database cannot close itself to connections: that is done from another one.
   if (on === 'source-server') return `another database of the source's server (postgres or template1, as the source's role; ${redactConninfo(plan.source.dsn)})`;
-  const n = plan.nodes.find((x) => x.name === on);
+  const server = /^server:(.+)$/.exec(on);
+  const n = plan.nodes.find((x) => x.name === (server ? server[1] : on));
+  if (server && n) return `another database of ${n.name}'s server (postgres or template1; ${redactConninfo(n.dsn)})`;
   return n ? `${on} (${redactConninfo(n.dsn)})` : on;
 }
 

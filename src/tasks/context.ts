@@ -32,7 +32,8 @@ export interface TaskContext {
   /**
    * A connection to 'source' or a node, closed when the task ends (or is
    * cancelled). In the cutover, 'source' is a session opened before the
-   * freeze closed the database to new connections (engine/source-sessions.ts).
+   * freeze closed the database to new connections (engine/source-sessions.ts);
+   * in the rollback, a node is one opened before the nodes' freeze.
    */
   db(where: string): Promise<pg.Client>;
   /** A session on another database of the source's server (postgres or template1), kept for the stage. */
@@ -43,6 +44,12 @@ export interface TaskContext {
   ownSourceSession(): Promise<pg.Client>;
   /** The server pids of this stage's own source sessions. */
   ownSourcePids(): Promise<number[]>;
+  /** The rollback's: a session on another database of a node's server (postgres or template1), kept for the stage. */
+  nodeServer(node: string): Promise<pg.Client>;
+  /** Opens the rollback's node sessions now, `count` per node, while the nodes take connections (db(node) hands them out). */
+  warmNodeSessions(count: number): Promise<void>;
+  /** The server pids of this stage's own sessions on a node. */
+  ownNodePids(node: string): Promise<number[]>;
   /** Runs a client program; its log goes to <runDir>/<logName>.log. */
   run(cmd: Command, logName: string, opts?: { cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<RunResult>;
   /** Lists SQL that changed something in the report's "Commands run", as client programs are (redacted). */

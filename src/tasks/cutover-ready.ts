@@ -22,6 +22,7 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   const workers = await Promise.all(plan.replication.map(async (r) => nodeWorker(await ctx.db(r.node), r.node, r.subscription)));
   const failing = new Set(workers.filter(workerBroken).map((w) => w.node));
   const applySync: Record<string, string> = {};
+  await workersBack(ctx);
   const slots = await readSlots(await ctx.db('source'), plan.replication.map((r) => r.slot), null);
   for (const r of plan.replication) {
     const sub = await readSubscription(await ctx.db(r.node), r.subscription);
@@ -72,3 +73,20 @@ export const cutoverReady: TaskRunner = async (ctx) => {
   ctx.record({ apply_sync_before: applySync });
   return { summary: `every node streaming; lag ${slots.map((s) => formatBytes(s.lag_bytes)).join(', ')}; apply made synchronous` };
 };
+
+/**
+ * An apply worker that stopped on an error starts again after
+ * wal_retrieve_retry_interval (5 s by default): the Snowflake conversion just
+ * before, which locks the tables it converts while the stream applies, can
+ * end one in a deadlock. Waited for, briefly, before calling a node not ready.
+ */
+async function workersBack(ctx: Parameters<TaskRunner>[0]): Promise<void> {
+  const deadline = Date.now() + 12_000;
+  for (;;) {
+    const subs = await Promise.all(ctx.plan.replication.map(async (r) => readSubscription(await ctx.db(r.node), r.subscription)));
+    if (subs.every((s) => !s.exists || !s.enabled || s.worker_pid) || Date.now() > deadline) return;
+    ctx.progress(`waiting for the apply worker of ${ctx.plan.replication.filter((_, i) => !subs[i].worker_pid).map((r) => r.subscription).join(', ')} to start again`);
+    await ctx.sleep(250);
+    if (ctx.signal.aborted) return;
+  }
+}

@@ -21,6 +21,9 @@ async function waitForSlots(ctx: Parameters<TaskRunner>[0], client: pg.Client, l
   while (names.length) {
     const states = await readSlots(client, names, lsn);
     if (states.length === names.length && states.every((s) => s.lag_bytes === 0)) return;
+    // Its walsender gone, a stream cannot connect again to a database the freeze closed: it would never move.
+    const lost = names.filter((name) => !states.find((s) => s.slot_name === name)?.active);
+    if (lost.length) throw new OperationError(`${what}: the stream of slot ${lost.join(', ')} disconnected while the nodes were closed to connections, and cannot connect again until they open`, 'The nodes will be unfrozen (opened again), so the stream reconnects and nothing is lost; run rollback again once `migrate status` shows it streaming.');
     ctx.progress(`${what} at ${lsn}; behind: ${states.map((s) => `${s.slot_name} ${formatBytes(s.lag_bytes)}`).join(', ')}`);
     if (Date.now() > deadline) throw new OperationError(`${what}: ${lsn} was not applied within ${rollbackTimeoutSeconds(ctx.plan)} s`, 'The nodes will be unfrozen and keep taking writes; the fallback stream keeps running. Look at the source\'s log for the fallback subscription\'s apply errors.');
     await ctx.sleep(50);

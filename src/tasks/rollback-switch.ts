@@ -3,24 +3,13 @@ import { runSqlStep } from './sql.js';
 import { OperationError } from '../errors.js';
 import { unfreezeWrites } from '../pg/write-freeze.js';
 import { writable } from './rollback-freeze.js';
-import { fallbackOf } from '../plan/fallback.js';
-
-/** Refuses unless a fallback stream runs: before anything is frozen. */
-export const rollbackReady: TaskRunner = async (ctx) => {
-  const f = fallbackOf(ctx.plan)!;
-  const source = await ctx.db('source');
-  const deadline = Date.now() + 30_000;
-  while (true) {
-    const r = await source.query<{ pid: number | null }>('SELECT pid FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL', [f.subscription]);
-    if (r.rows[0]?.pid) return { summary: `fallback subscription ${f.subscription} streams from ${f.node}` };
-    if (Date.now() > deadline) throw new OperationError(`the fallback subscription ${f.subscription} on the source has no running apply worker`, 'Look at the source\'s log (it names why the worker stops); nothing was changed. Run rollback again once it runs.');
-    await ctx.sleep(200);
-  }
-};
+import { checkNodeFence } from './node-fence.js';
 
 /** The way back's point of no return: after the switch_hook, writes go to the source. */
 export const rollbackSwitch: TaskRunner = async (ctx) => {
-  for (const step of ctx.describe().steps) {
+  await checkNodeFence(ctx);
+  // The steps before the last are the fence's looks, which checkNodeFence made.
+  for (const step of ctx.describe().steps.slice(-1)) {
     if (step.type === 'command') {
       const r = await ctx.run(step.command, 'rollback-switch-hook', { cwd: ctx.loaded.dir, env: { MIGRATE_PLAN: ctx.plan.name } });
       if (r.exitCode !== 0) throw new OperationError(`rollback.switch_hook exited ${r.exitCode}: ${r.tail.slice(-3).join(' | ')}`);

@@ -2,7 +2,7 @@
 // the truth meanwhile, and rollback run again completes, exact.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster;
 
@@ -51,6 +51,8 @@ describe('a rollback killed after the nodes\' freeze', () => {
 
     const again = await runCli(['rollback', file], { cwd: dir, env });
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(await databaseClosed(n1, db)).toBe(true);
+    await openForReading(n1, db);
     expect((await compareClusters([source, n1], db, await userTables(source, db))).filter((t) => !t.equal)).toEqual([]);
     expect(await writable(source, db)).toBe(true);
     expect(await writable(n1, db)).toBe(false);

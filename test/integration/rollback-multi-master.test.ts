@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 const DB = 'rbmm';
 const PGLOGICAL = join(PG_BIN, '..', 'lib', 'pglogical.so');
@@ -71,6 +71,10 @@ describe.skipIf(!hasPglogical)('cutover with fallback on a pglogical target, the
       await Promise.all(loads.map((l) => l.stop()));
     }
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const n of [n1, n2]) {
+      expect(await databaseClosed(n, DB), n.name).toBe(true);
+      await openForReading(n, DB);
+    }
     const tables = (await userTables(source, DB)).filter((t) => !t.startsWith('pglogical.'));
     expect((await compareClusters([source, n1, n2], DB, tables)).filter((t) => !t.equal)).toEqual([]);
     const [{ used }] = await n1.query<{ used: string }>('SELECT max(id)::text AS used FROM shop.orders', [], DB);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, reportProblems, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -121,6 +121,9 @@ describe('cutover with fallback, then migrate rollback', () => {
     expect(r.stdout).toMatch(/Writes were frozen for \d+ ms/);
     expect(r.stdout).toContain('The nodes stay frozen');
     expect(r.stderr).toContain('n2 is a plain node: writes made on it did not reach the source');
+    // The nodes are left closed to connections (and read-only): opened here only to be compared.
+    for (const n of [n1, n2]) expect(await databaseClosed(n, db), n.name).toBe(true);
+    await openForReading(n1, db);
 
     const tables = await userTables(source, db);
     expect((await compareClusters([source, n1], db, tables)).filter((t) => !t.equal)).toEqual([]);

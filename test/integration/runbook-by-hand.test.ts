@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, ROOT, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, databaseClosed, openForReading, ROOT, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
 import { readSourceSequences, sequenceStatements } from '../../src/pg/sequences.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
@@ -48,7 +48,8 @@ interface Runbook {
   steps: RunbookStep[];
 }
 
-function parseRunbook(md: string): Runbook {
+/** `door`: the Part 3 followed after the cutover (with cutover.fallback): 3b finalizes, 3a rolls back. */
+function parseRunbook(md: string, door: '3a' | '3b' = '3b'): Runbook {
   const lines = md.split('\n');
   const dsns = new Map<string, string>();
   const src = /^- \*\*Source:\*\* `([^`]+)`/m.exec(md);
@@ -68,8 +69,8 @@ function parseRunbook(md: string): Runbook {
       pendingBlock = pendingCheck = undefined;
       continue;
     }
-    // The way through with cutover.fallback: apply, cutover, then finalize (Part 3b); a rollback (Part 3a) is the other door.
-    const inSteps = section.startsWith('Part ') && !section.startsWith('Part 3a');
+    // The ways through with cutover.fallback: apply, cutover, then finalize (Part 3b) or rollback (Part 3a), the other door.
+    const inSteps = section.startsWith('Part ') && !section.startsWith(door === '3b' ? 'Part 3a' : 'Part 3b');
     if (inSteps && /^### \d+\. /.test(line)) {
       step = { title: line.replace(/^### /, ''), blocks: [] };
       steps.push(step);
@@ -107,6 +108,8 @@ function parseRunbook(md: string): Runbook {
 function placesIn(text: string, nodes: string[]): string[] {
   const found: string[] = [];
   if (/^SQL on another database of the source's server/.test(text)) return ['source-server'];
+  const server = /^SQL on another database of ([a-z0-9_-]+)'s server/.exec(text);
+  if (server) return [`server:${server[1]}`];
   for (const m of text.matchAll(/\b(?:on|run on|and on) (the source|every node|[a-z0-9_-]+)(?: \([^)]*\))?/g)) {
     const w = m[1] === 'the source' ? 'source' : m[1];
     if (w === 'every node') found.push(...nodes);
@@ -173,6 +176,8 @@ class ByHand {
   source?: SourceSession;
   readonly env = { ...process.env, PATH: `${PG_BIN}:${process.env.PATH}`, PGOPTIONS: '-c default_transaction_read_only=off', PGCONNECT_TIMEOUT: '10' };
   replication?: { child: ResultPromise; output: string[] };
+  keepNodeSessions = false;
+  readonly nodeSessions = new Map<string, SourceSession>();
 
   constructor(
     readonly runbook: Runbook,
@@ -204,6 +209,7 @@ class ByHand {
 
   dsn(where: string): string {
     if (where === 'source-server') return serverDsn(this.dsn('source'));
+    if (where.startsWith('server:')) return serverDsn(this.dsn(where.slice('server:'.length)));
     return this.fill(this.runbook.dsns.get(where)!);
   }
 
@@ -211,6 +217,12 @@ class ByHand {
     if (where === 'source' && !opts.oneTransaction) {
       this.source ??= new SourceSession(this.dsn('source'), this.env);
       return this.source.run(sql, Boolean(opts.tuplesOnly));
+    }
+    // From the rollback's readiness check on, one session kept per node, as the runbook says: the nodes' freeze closes them to new ones.
+    if (this.keepNodeSessions && this.nodes.includes(where) && !opts.oneTransaction) {
+      let kept = this.nodeSessions.get(where);
+      if (!kept) this.nodeSessions.set(where, (kept = new SourceSession(this.dsn(where), this.env)));
+      return kept.run(sql, Boolean(opts.tuplesOnly));
     }
     const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', ...(opts.tuplesOnly ? ['-At'] : ['--csv']), ...(opts.oneTransaction ? ['-1'] : []), '-d', this.dsn(where)];
     const r = await execa(join(PG_BIN, 'psql'), args, { input: sql, env: this.env, reject: false });
@@ -262,15 +274,18 @@ class ByHand {
     expect(r.exitCode, `${code}\n${r.stderr.slice(-2000)}`).toBe(0);
   }
 
-  /** "Repeat until every row shows [active = t and] lag_bytes ≤ N". */
+  /** "Repeat until every row shows C [and C]...", each C one of `column ≤ N`, `column = t`, `column not null`. */
   async watch(where: string, code: string, text: string): Promise<void> {
-    const max = Number(/lag_bytes ≤ (\d+)/.exec(text)?.[1]);
-    expect(Number.isFinite(max), `a condition to watch for: ${text}`).toBe(true);
-    const active = /active = t/.test(text);
+    const shows = /every row shows (.*)$/.exec(text)?.[1] ?? '';
+    const tests: ((r: Record<string, string>) => boolean)[] = [];
+    for (const m of shows.matchAll(/(\w+) ≤ (-?\d+)/g)) tests.push((r) => r[m[1]] !== undefined && r[m[1]] !== '' && Number(r[m[1]]) <= Number(m[2]));
+    for (const m of shows.matchAll(/(\w+) = t\b/g)) tests.push((r) => r[m[1]] === 't');
+    for (const m of shows.matchAll(/(\w+) not null/g)) tests.push((r) => r[m[1]] !== undefined && r[m[1]] !== '');
+    expect(tests.length, `a condition to watch for: ${text}`).toBeGreaterThan(0);
     const deadline = Date.now() + 60_000;
     while (true) {
       const rows = this.remember(await this.psql(where, this.fill(code)));
-      const done = rows.length > 0 && rows.every((r) => Number(r.lag_bytes) <= max && (!active || r.active === 't'));
+      const done = rows.length > 0 && rows.every((r) => tests.every((t) => t(r)));
       if (done) return;
       expect(Date.now() < deadline, `watching: ${text}\n${JSON.stringify(rows)}`).toBe(true);
       await sleep(100);
@@ -363,55 +378,74 @@ async function expectedSequences(db: string, index: number, plan: { gap: bigint;
   }
 }
 
+/** A fresh database shop on the three clusters, the sandbox plan beside a runbook generated from it, and someone to follow it. */
+async function setUp(door: '3a' | '3b'): Promise<{ hand: ByHand; runbook: Runbook; dir: string; planDir: string }> {
+  const db = 'shop';
+  await Promise.all([source, n1, n2].map((c) => c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`, [], 'postgres')));
+  await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
+  await source.exec(SAMPLE_SCHEMA, db);
+  const dir = tempDir(`by-hand-${door}`);
+  const planDir = join(dir, 'plans');
+  mkdirSync(planDir);
+  copyFileSync(join(ROOT, 'plans', 'sandbox.yaml'), join(planDir, 'sandbox.yaml'));
+  const env = {
+    SANDBOX_SOURCE_PASSWORD: source.password,
+    SANDBOX_SOURCE_PORT: String(source.port),
+    SANDBOX_N1_PASSWORD: n1.password,
+    SANDBOX_N1_PORT: String(n1.port),
+    SANDBOX_N2_PASSWORD: n2.password,
+    SANDBOX_N2_PORT: String(n2.port),
+  };
+  const generated = await runCli(['runbook', 'plans/sandbox.yaml', '-o', 'runbook.md'], { cwd: dir, env });
+  expect(generated.code, generated.stderr).toBe(0);
+  const md = readFileSync(join(dir, 'runbook.md'), 'utf8');
+  expect(md).not.toContain(dir); // portable: no path of the machine that generated it
+  const runbook = parseRunbook(md, door);
+  expect(runbook.steps.length).toBeGreaterThan(20);
+  return { hand: new ByHand(runbook, new Map([source, n1, n2].map((c) => [c.port, c.password])), planDir), runbook, dir, planDir };
+}
+
+/** Every step's blocks in order, and its Check; a freeze's step again until its Check shows 0. */
+async function follow(hand: ByHand, steps: RunbookStep[], after: (step: RunbookStep) => Promise<void>): Promise<void> {
+  for (const step of steps) {
+    if (/Check the fallback stream is running/.test(step.title)) hand.keepNodeSessions = true;
+    for (const b of step.blocks) await hand.runBlock(step, b);
+    if (step.check && /until this shows 0/.test(step.check.text)) {
+      // The freeze: a session told to end may still be on its way out.
+      const deadline = Date.now() + 15_000;
+      while ((await hand.sql(step.check.on ?? 'source', step.check.sql!)).some((r) => Number(Object.values(r)[0]) !== 0)) {
+        expect(Date.now() < deadline, step.title).toBe(true);
+        for (const b of step.blocks) await hand.runBlock(step, b);
+      }
+    } else if (step.check) await hand.check(step.check);
+    if (step.check && /close the anchor session/.test(step.check.text)) await hand.closeReplication();
+    await after(step);
+  }
+}
+
+async function closeAll(hand: ByHand): Promise<void> {
+  await hand.closeReplication();
+  await hand.source?.close();
+  for (const s of hand.nodeSessions.values()) await s.close();
+}
+
 describe('the runbook, followed by hand', () => {
   it('its steps, run in order with psql and a shell under a write load, leave exactly what apply and cutover leave; every Check runs', async () => {
     const db = 'shop';
-    await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
-    await source.exec(SAMPLE_SCHEMA, db);
-    const dir = tempDir('by-hand');
-    const planDir = join(dir, 'plans');
-    mkdirSync(planDir);
-    copyFileSync(join(ROOT, 'plans', 'sandbox.yaml'), join(planDir, 'sandbox.yaml'));
-    const env = {
-      SANDBOX_SOURCE_PASSWORD: source.password,
-      SANDBOX_SOURCE_PORT: String(source.port),
-      SANDBOX_N1_PASSWORD: n1.password,
-      SANDBOX_N1_PORT: String(n1.port),
-      SANDBOX_N2_PASSWORD: n2.password,
-      SANDBOX_N2_PORT: String(n2.port),
-    };
-    const generated = await runCli(['runbook', 'plans/sandbox.yaml', '-o', 'runbook.md'], { cwd: dir, env });
-    expect(generated.code, generated.stderr).toBe(0);
-    const md = readFileSync(join(dir, 'runbook.md'), 'utf8');
-    expect(md).not.toContain(dir); // portable: no path of the machine that generated it
-    const runbook = parseRunbook(md);
-    expect(runbook.steps.length).toBeGreaterThan(20);
-    const hand = new ByHand(runbook, new Map([source, n1, n2].map((c) => [c.port, c.password])), planDir);
-
+    const { hand, runbook, planDir } = await setUp('3b');
     for (const c of runbook.prerequisites) await hand.check(c);
     const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 150 });
     let loadStopped = false;
     try {
-      for (const step of runbook.steps) {
-        for (const b of step.blocks) await hand.runBlock(step, b);
-        if (step.check && /until this shows 0/.test(step.check.text)) {
-          // The freeze: a session told to end may still be on its way out.
-          const deadline = Date.now() + 15_000;
-          while (Number(Object.values((await hand.sql('source', step.check.sql!))[0])[0]) !== 0) {
-            expect(Date.now() < deadline, step.title).toBe(true);
-            for (const b of step.blocks) await hand.runBlock(step, b);
-          }
-        } else if (step.check) await hand.check(step.check);
-        if (step.check && /close the anchor session/.test(step.check.text)) await hand.closeReplication();
-        if (/^\d+\. Freeze writes/.test(step.title)) {
+      await follow(hand, runbook.steps, async (step) => {
+        if (/^\d+\. Freeze writes on the source/.test(step.title)) {
           const r = await load.stop();
           loadStopped = true;
           expect(r.transactions, 'the load ran until the freeze').toBeGreaterThan(100);
         }
-      }
+      });
     } finally {
-      await hand.closeReplication();
-      await hand.source?.close();
+      await closeAll(hand);
       if (!loadStopped) await load.stop();
     }
     expect(existsSync(join(planDir, '.migrate', 'sandbox', 'dump')), 'the dump, removed at the end').toBe(false);
@@ -427,5 +461,56 @@ describe('the runbook, followed by hand', () => {
     expect(await source.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
     const [ro] = await source.query<{ setconfig: string[] }>("SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'shop') AND setrole = 0");
     expect(ro.setconfig).toContain('default_transaction_read_only=on');
+  }, 180_000);
+
+  it('Part 3a (rollback) followed by hand after the cutover, with the application writing on n1 into the nodes\' freeze: the source equals n1, its sequences are past the nodes\', it takes the application\'s writes, the nodes stay closed', async () => {
+    const db = 'shop';
+    const { hand, runbook } = await setUp('3a');
+    const part3a = runbook.steps.findIndex((st) => /Check the fallback stream is running/.test(st.title));
+    expect(part3a).toBeGreaterThan(20);
+    let load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 150 });
+    let loadStopped = false;
+    try {
+      await follow(hand, runbook.steps.slice(0, part3a), async (step) => {
+        if (/^\d+\. Freeze writes on the source/.test(step.title)) {
+          await load.stop();
+          loadStopped = true;
+        }
+      });
+      // The application on the nodes now: its writes reach the source through the fallback stream until the nodes' freeze.
+      load = startWriteLoad(n1, { db, script: SAMPLE_LOAD, clients: 2, rate: 100 });
+      loadStopped = false;
+      await new Promise((r) => setTimeout(r, 2000));
+      await follow(hand, runbook.steps.slice(part3a), async (step) => {
+        if (/^\d+\. Freeze writes on every node/.test(step.title)) {
+          const r = await load.stop();
+          loadStopped = true;
+          expect(r.transactions, 'the load on n1 ran until the nodes\' freeze').toBeGreaterThan(50);
+        }
+      });
+    } finally {
+      await closeAll(hand);
+      if (!loadStopped) await load.stop();
+    }
+    // The nodes stay closed; opened here only to be compared.
+    for (const n of [n1, n2]) expect(await databaseClosed(n, db), n.name).toBe(true);
+    await openForReading(n1, db);
+    const tables = await userTables(source, db);
+    expect((await compareClusters([source, n1], db, tables)).filter((t) => !t.equal)).toEqual([]);
+    expect(await source.query('SELECT subname FROM pg_subscription', [], db)).toEqual([]);
+    expect(await n1.query('SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+    expect(await n1.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
+    // Past every value n1 handed out, and the application writes to the source again.
+    const [used] = await n1.query<{ orders: string; customers: string }>('SELECT (SELECT max(id) FROM shop.orders)::text AS orders, (SELECT max(id) FROM shop.customers)::text AS customers', [], db);
+    const back = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 100 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const result = await back.stop();
+    expect(result.failed, result.stderr).toBe(false);
+    expect(result.transactions).toBeGreaterThan(10);
+    const [after] = await source.query<{ orders: string; customers: string }>("SELECT nextval('shop.orders_id_seq')::text AS orders, nextval('shop.customers_id_seq')::text AS customers", [], db);
+    expect(BigInt(after.orders)).toBeGreaterThan(BigInt(used.orders));
+    expect(BigInt(after.customers)).toBeGreaterThan(BigInt(used.customers));
+    const [ro] = await source.query<{ setconfig: string[] | null }>("SELECT setconfig FROM pg_db_role_setting WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = 'shop') AND setrole = 0");
+    expect(ro?.setconfig ?? []).not.toContain('default_transaction_read_only=on');
   }, 180_000);
 });

@@ -188,3 +188,13 @@ exec "${pgBin}/${program}" "$@"
   chmodSync(join(bin, program), 0o755);
   return bin;
 }
+
+/** Whether a database takes no connection (ALLOW_CONNECTIONS false), read from the server's postgres database. */
+export async function databaseClosed(c: Cluster, db: string): Promise<boolean> {
+  return !(await c.query<{ datallowconn: boolean }>('SELECT datallowconn FROM pg_database WHERE datname = $1', [db], 'postgres'))[0].datallowconn;
+}
+
+/** A node a rollback left closed, opened to be looked at (it stays read-only for new sessions), as a DBA would from psql -d postgres. */
+export async function openForReading(c: Cluster, db: string): Promise<void> {
+  await c.query(`ALTER DATABASE "${db}" WITH ALLOW_CONNECTIONS true`, [], 'postgres');
+}

@@ -41,3 +41,30 @@ describe('rollback and finalize', () => {
     expect(buildGraph(withHook, 'rollback').tasks.some((t) => t.kind === 'hook')).toBe(false);
   });
 });
+
+describe('the rollback as printed', () => {
+  const spec = (id: string) => buildGraph(plan, 'rollback').tasks.find((t) => t.id === id)!;
+  const steps = (id: string) => describeTask(spec(id), { plan, dumpDir: '/d', facts: {}, reveal: false }).steps;
+
+  it('freezes each node as a wall: closed from another database of its server, then read-only with every other session ended, then no prepared transaction', () => {
+    const [close, freeze, prepared] = steps('freeze-nodes');
+    expect(close).toMatchObject({ type: 'sql', on: 'server:n1', sql: 'ALTER DATABASE app WITH ALLOW_CONNECTIONS false;' });
+    expect(freeze).toMatchObject({ type: 'sql', on: 'n1' });
+    expect(freeze.type === 'sql' && freeze.sql).toContain('ALTER DATABASE app SET default_transaction_read_only = on;');
+    expect(prepared.type === 'sql' && prepared.sql).toContain('pg_prepared_xacts');
+  });
+
+  it('has each node print the setval statements for the source, and compares with a count query on the source and the node', () => {
+    const [seq] = steps('rollback-sequences');
+    expect(seq).toMatchObject({ type: 'sql', on: 'n1', output: { kind: 'statements', on: 'source' } });
+    expect(seq.type === 'sql' && seq.sql).toContain("last_value IS NULL OR last_value %s %s");
+    expect(steps('rollback-check')[0]).toMatchObject({ type: 'sql', on: 'n1', output: { kind: 'query', on: ['source', 'n1'] } });
+  });
+
+  it('waits with conditions every row must show, on values an earlier step returned', () => {
+    const [, wait] = steps('rollback-drain');
+    expect(wait).toMatchObject({ type: 'wait', on: 'n1' });
+    expect(wait.type === 'wait' && wait.text).toMatch(/^Repeat until every row shows behind ≤ 0/);
+    expect(wait.type === 'wait' && wait.sql).toContain("'<frozen_lsn>'::pg_lsn");
+  });
+});

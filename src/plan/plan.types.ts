@@ -116,7 +116,7 @@ export interface Plan {
      */
     max_lag_bytes?: number;
     /**
-     * Give up (the run fails, replication keeps running) after this long.
+     * Give up after this long: the run fails, the slots keep every change for the nodes, and apply run again waits once more.
      */
     timeout_seconds?: number;
   };

@@ -13,10 +13,10 @@ export async function checkFence(ctx: TaskContext): Promise<void> {
   const source = await ctx.db('source');
   const database = ctx.facts.source_database ?? '';
   const prepared = await preparedTransactions(source);
-  if (prepared.length) throw new OperationError(`the write freeze did not hold: ${describePrepared(prepared, database)}`, 'The cutover is called off: the source is unfrozen and replication keeps running.');
+  if (prepared.length) throw new OperationError(`the write freeze did not hold: ${describePrepared(prepared, database)}`, 'The cutover is called off: the source is unfrozen and the slots keep every change for the nodes.');
   const intruders = await fenceIntruders(source, await ctx.ownSourcePids());
   if (intruders.length) {
-    throw new OperationError(`the write freeze did not hold: ${intruders.length === 1 ? 'a session' : `${intruders.length} sessions`} of the source database ${database} besides this tool's: ${describeIntruders(intruders)}`, 'The cutover is called off: the source is unfrozen and replication keeps running, so what they wrote reaches the nodes. Stop that writer (or point it at the nodes after the switch), then run cutover again.');
+    throw new OperationError(`the write freeze did not hold: ${intruders.length === 1 ? 'a session' : `${intruders.length} sessions`} of the source database ${database} besides this tool's: ${describeIntruders(intruders)}`, 'The cutover is called off: the source is unfrozen and the slots keep every change for the nodes, what they wrote included. Stop that writer (or point it at the nodes after the switch), then run cutover again.');
   }
 }
 

@@ -50,7 +50,7 @@ async function largeObjectProblem(ctx: TaskContext, node: string): Promise<strin
   return c.equal ? undefined : describeLargeObjectDifferences(c);
 }
 
-const LARGE_OBJECT_HINT = 'The source will be unfrozen; replication keeps running. Large objects are not replicated: copy those named from the source to every node (lo_get there, lo_from_bytea or lo_put on the node), then run `migrate verify` and the cutover again.';
+const LARGE_OBJECT_HINT = 'The source will be unfrozen; the slots keep every change for the nodes. Large objects are not replicated: copy those named from the source to every node (lo_get there, lo_from_bytea or lo_put on the node), then run `migrate verify` and the cutover again.';
 
 export const quickCheck: TaskRunner = async (ctx) => {
   const { plan } = ctx;
@@ -58,7 +58,7 @@ export const quickCheck: TaskRunner = async (ctx) => {
   const r = plan.replication.find((x) => x.node === node)!;
   const missing = await unsubscribed(ctx, node);
   if (missing.length) {
-    throw new OperationError(`published tables that subscription ${r.subscription} on ${node} does not know, whose changes ${node} discards: ${missing.join(', ')}`, 'The source will be unfrozen; replication keeps running. `migrate status` prints the fix; then run cutover again.');
+    throw new OperationError(`published tables that subscription ${r.subscription} on ${node} does not know, whose changes ${node} discards: ${missing.join(', ')}`, 'The source will be unfrozen; the slots keep every change for the nodes. `migrate status` prints the fix; then run cutover again.');
   }
   if (plan.cutover.check === 'full') {
     const { verifyNode } = await import('../verify/verify-node.js');
@@ -75,7 +75,7 @@ export const quickCheck: TaskRunner = async (ctx) => {
   const diffs = tables.map(tableLabel).filter((t) => src.get(t) !== dst.get(t)).map((t) => `${t} (source ${src.get(t)}, ${node} ${dst.get(t)})`);
   // A writer that got past the freeze is the likeliest cause: named if it is still connected.
   if (diffs.length && plan.cutover.freeze !== 'hook') await checkFence(ctx);
-  if (diffs.length) throw new OperationError(`row counts differ on ${node}: ${diffs.slice(0, 5).join(', ')}${diffs.length > 5 ? ` and ${diffs.length - 5} more` : ''}`, 'The source will be unfrozen; replication keeps running. Run `migrate verify` to find the rows.');
+  if (diffs.length) throw new OperationError(`row counts differ on ${node}: ${diffs.slice(0, 5).join(', ')}${diffs.length > 5 ? ` and ${diffs.length - 5} more` : ''}`, 'The source will be unfrozen; the slots keep every change for the nodes. Run `migrate verify` to find the rows.');
   const lo = await largeObjects;
   if (lo) throw new OperationError(`${node} differs from the frozen source in its ${lo}`, LARGE_OBJECT_HINT);
   return { summary: `${tables.length} tables, counts equal${dumpCarriesLargeObjects(plan) ? ', large objects equal' : ''}` };

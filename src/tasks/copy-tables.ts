@@ -1,6 +1,7 @@
 // copy.method stream, the data: every table read once on the source at the
 // anchor's snapshot and written into every node at once, copy.jobs tables at
-// a time; then the sequences' values and the large objects.
+// a time, a large table in ctid ranges read in parallel; then the sequences'
+// values and the large objects.
 //
 // What is exact, and why every table is recopied after a kill. Each node's
 // origin starts at the anchor's consistent point C, which is right only for
@@ -9,7 +10,11 @@
 // long as the anchor's connection, that is as long as this migrate process.
 // So: a table journaled as copied to a node under S is not copied again while
 // S is the snapshot in use (a retry within one run); a table cut off is
-// emptied on that node (TRUNCATE in its own COPY transaction) and redone. Once
+// emptied on that node (TRUNCATE in its own COPY transaction) and redone. A
+// table copied in ctid ranges is journaled only once every range has committed
+// on every node, and is emptied on every node before its first range starts:
+// it is redone whole, never one range alone (exact without having to find
+// which rows a cut-off range left). Once
 // S is gone (the process was killed or stopped), the graph takes a new anchor,
 // re-dumps the schema, drops and recreates the tables on every node and
 // recopies every table at the new snapshot: mixing tables of two snapshots

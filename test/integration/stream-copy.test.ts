@@ -194,12 +194,13 @@ describe('copy.method stream', () => {
       // A range has committed on n1 when its rows are visible there; the table is journaled only once all are in.
       let rows = 0;
       while (rows === 0 && child.exitCode === null) {
-        rows = (await n1.query<{ n: number }>("SELECT CASE WHEN to_regclass('public.filler') IS NULL THEN 0 ELSE (SELECT count(*)::int FROM public.filler) END AS n", [], db))[0].n;
+        // Until pre-data has created it, the table does not exist.
+        rows = await n1.query<{ n: number }>('SELECT count(*)::int AS n FROM public.filler', [], db).then((r) => r[0].n, () => 0);
       }
       child.kill('SIGKILL');
       expect(await exited).toBe('SIGKILL');
       const first = journal(dir, 'stream-kill-range');
-      expect(first.facts.stream_copy.tables['public.filler']).toBeUndefined();
+      expect(first.facts.stream_copy?.tables['public.filler']).toBeUndefined();
       expect(rows).toBeGreaterThan(0);
       expect(rows).toBeLessThan(200000);
 

@@ -19,21 +19,16 @@ export default defineConfig({
         },
       },
       {
-        // The files where the copy method decides what happens (apply, its
-        // resumption after kills, cutover, what the copy carries, two runs,
-        // pgEdge), again under copy.method stream: `stream` must pass every
-        // one `dump` passes. After the others (groupOrder), not beside them:
-        // two projects of clusters at once would overload a 2-core runner.
+        // The files where the copy method decides what happens (apply and its
+        // resumption after kills, cutover, large objects, pgEdge), again under
+        // copy.method stream: `stream` must pass every one `dump` passes.
+        // After the others (groupOrder), not beside them: two projects of
+        // clusters at once would overload a 2-core runner. two-runs and
+        // coverage-and-sequences pass under stream too but are left out for
+        // time (about 4 minutes together on a loaded runner).
         test: {
           name: 'integration-stream',
-          include: [
-            'test/integration/apply.test.ts',
-            'test/integration/cutover.test.ts',
-            'test/integration/large-objects.test.ts',
-            'test/integration/coverage-and-sequences.test.ts',
-            'test/integration/two-runs.test.ts',
-            'test/integration/pgedge.test.ts',
-          ],
+          include: ['test/integration/apply.test.ts', 'test/integration/cutover.test.ts', 'test/integration/large-objects.test.ts', 'test/integration/pgedge.test.ts'],
           env: { COPY_METHOD: 'stream' },
           sequence: { groupOrder: 1 },
           testTimeout: 300_000,

@@ -57,6 +57,9 @@ function phasesOf(report) {
   const first = Math.min(...report.tasks.filter((t) => t.started_at).map((t) => Date.parse(t.started_at)));
   const last = Math.max(...report.tasks.filter((t) => t.finished_at).map((t) => Date.parse(t.finished_at)));
   out['all tasks (first start to last end)'] = (last - first) / 1000;
+  const started = Date.parse(report.started_at);
+  out['before the first task (the preflight)'] = (first - started) / 1000;
+  out['after the last task (lag, report)'] = (started + report.duration_ms - last) / 1000;
   return out;
 }
 
@@ -115,7 +118,7 @@ try {
       const report = JSON.parse(readFileSync(join(runs, readdirSync(runs).sort().pop(), 'report.json'), 'utf8'));
       await source.exec(`DROP PUBLICATION IF EXISTS ${tag}_pub1, ${tag}_pub2`, 'bench');
       rmSync(dir, { recursive: true, force: true });
-      return { time, peakMb, diskMb, phases: phasesOf(report) };
+      return { time, peakMb, diskMb, phases: { ...phasesOf(report), 'outside the run (node start, plan load, exit)': time - report.duration_ms / 1000 } };
     });
   };
 

@@ -152,10 +152,10 @@ function unitsOf(ctx: TaskContext, tables: SourceRelation[], state: StreamCopyFa
   const units: Unit[] = [];
   for (const t of tables) {
     const key = qualified(t);
+    if (ctx.plan.nodes.every((n) => state.tables[key]?.nodes.includes(n.name))) continue;
     const base = { schema: t.schema, name: t.name, columns: t.columns, binary: binaryHere && t.builtin_types, key };
+    // A table without a column to name cannot be read by a SELECT of its columns: it goes whole.
     const ranges = t.columns.length ? pageRanges(t.pages, t.bytes, ctx.plan.copy.split_above_mb, ctx.plan.copy.jobs) : [];
-    const whole = ctx.plan.nodes.every((n) => state.tables[key]?.nodes.includes(n.name));
-    if (whole) continue;
     if (!ranges.length) {
       units.push({ ...base, bytes: t.bytes });
       continue;

@@ -23,9 +23,9 @@ export default defineConfig({
         // resumption after kills, cutover, large objects, pgEdge), again under
         // copy.method stream: `stream` must pass every one `dump` passes.
         // After the others (groupOrder), not beside them: two projects of
-        // clusters at once would overload a 2-core runner. two-runs and
-        // coverage-and-sequences pass under stream too but are left out for
-        // time (about 4 minutes together on a loaded runner).
+        // clusters at once would overload a 2-core runner. About 3 minutes
+        // alone on 2 cores. two-runs and coverage-and-sequences pass under
+        // stream too but are left out for time (about 40 % more).
         test: {
           name: 'integration-stream',
           include: ['test/integration/apply.test.ts', 'test/integration/cutover.test.ts', 'test/integration/large-objects.test.ts', 'test/integration/pgedge.test.ts'],

@@ -81,7 +81,7 @@ export interface Plan {
      */
     jobs?: number;
     /**
-     * stream: a table larger than this (MB, pg_relation_size on the source) is split into ctid ranges (TID range scans), read in parallel by the jobs under the same snapshot, each range written into every node at once; as many ranges as copy.jobs, or a multiple of it so that none is larger than this. 0: never split.
+     * stream: a table larger than this (MB, pg_relation_size on the source) is split into ctid ranges (TID range scans), read in parallel by the jobs under the same snapshot, each range written into every node at once; as many ranges as copy.jobs, or a multiple of it so that none is larger than this. Ranges cannot use COPY FREEZE (several sessions write into the table at once): below this a table goes whole and frozen. 0: never split.
      */
     split_above_mb?: number;
     /**

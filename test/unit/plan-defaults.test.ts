@@ -25,7 +25,7 @@ describe('defaults filled by validation', () => {
     ['dump.jobs', plan.dump.jobs, 4],
     ['copy.method', plan.copy.method, 'dump'],
     ['copy.jobs', plan.copy.jobs, 4],
-    ['copy.split_above_mb', plan.copy.split_above_mb, 128],
+    ['copy.split_above_mb', plan.copy.split_above_mb, 1024],
     ['copy.binary', plan.copy.binary, true],
     ['restore.jobs', plan.restore.jobs, 4],
     ['restore.no_owner', plan.restore.no_owner, false],

@@ -23,7 +23,7 @@ export default defineConfig({
         // resumption after kills, cutover, large objects, pgEdge), again under
         // copy.method stream: `stream` must pass every one `dump` passes.
         // After the others (groupOrder), not beside them: two projects of
-        // clusters at once would overload a 2-core runner. About 3 minutes
+        // clusters at once would overload a 2-core runner. About 4 minutes
         // alone on 2 cores. two-runs and coverage-and-sequences pass under
         // stream too but are left out for time (about 40 % more).
         test: {

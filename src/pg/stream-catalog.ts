@@ -10,6 +10,12 @@ export interface SourceRelation extends TableName {
   /** pg_table_size at the snapshot's catalog: for the estimate only. */
   bytes: number;
   rows_estimate: number;
+  /** Main fork pages at the snapshot's catalog: where the ctid ranges are cut. */
+  pages: number;
+  /** What COPY without a column list carries, in order (LIST_RELATIONS_SQL). */
+  columns: string[];
+  /** Every column copied has a built-in type with a binary form: binary COPY is possible towards a node of the same major version. */
+  builtin_types: boolean;
 }
 
 /** Opens the snapshot transaction on a fresh source session: every read after this sees the anchor's snapshot. */
@@ -18,8 +24,15 @@ export async function enterSnapshot(source: pg.Client, snapshot: string): Promis
 }
 
 export async function listRelations(source: pg.Client, plan: ResolvedPlan): Promise<SourceRelation[]> {
-  const rows = (await source.query(LIST_RELATIONS_SQL, listRelationsParams(plan))).rows as { schema: string; name: string; kind: 'r' | 'S'; bytes: string; rows_estimate: string }[];
-  return rows.map((r) => ({ schema: r.schema, name: r.name, kind: r.kind, bytes: Number(r.bytes), rows_estimate: Number(r.rows_estimate) }));
+  type Row = { schema: string; name: string; kind: 'r' | 'S'; bytes: string; rows_estimate: string; pages: string; columns: string[]; builtin_types: boolean };
+  const rows = (await source.query(LIST_RELATIONS_SQL, listRelationsParams(plan))).rows as Row[];
+  return rows.map((r) => ({ ...r, bytes: Number(r.bytes), rows_estimate: Number(r.rows_estimate), pages: Number(r.pages) }));
+}
+
+/** The server's major version (15 for 15.x). */
+export async function serverMajor(c: pg.Client): Promise<number> {
+  const [{ v }] = (await c.query("SELECT current_setting('server_version_num')::int AS v")).rows as { v: number }[];
+  return Math.floor(v / 10000);
 }
 
 /**

@@ -16,7 +16,7 @@ export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 're
   publish: Publish;
   tools: NonNullable<Plan['tools']>;
   dump: Filled<Plan['dump'], 'jobs'>;
-  copy: Filled<Plan['copy'], 'method' | 'jobs'>;
+  copy: Filled<Plan['copy'], 'method' | 'jobs' | 'split_above_mb' | 'binary'>;
   restore: Filled<Plan['restore'], 'jobs' | 'no_owner' | 'no_privileges'>;
   catch_up: Filled<Plan['catch_up'], 'max_lag_bytes' | 'timeout_seconds'>;
   cutover: Filled<Cutover, 'max_lag_bytes' | 'freeze' | 'timeout_seconds' | 'check' | 'vacuum'> & {

@@ -80,6 +80,14 @@ export interface Plan {
      * stream: tables copied at a time (each one source connection and one connection per node).
      */
     jobs?: number;
+    /**
+     * stream: a table larger than this (MB, pg_relation_size on the source) is split into ctid ranges (TID range scans), read in parallel by the jobs under the same snapshot, each range written into every node at once; as many ranges as copy.jobs, or a multiple of it so that none is larger than this. Ranges cannot use COPY FREEZE (several sessions write into the table at once): below this a table goes whole and frozen. 0: never split.
+     */
+    split_above_mb?: number;
+    /**
+     * stream: COPY in binary format where both sides allow it (the node has the source's major version and every column copied is of a built-in type with a binary form), text otherwise. false: always text.
+     */
+    binary?: boolean;
   };
   /**
    * pg_restore of the dump onto every node, all nodes at once.

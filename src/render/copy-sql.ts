@@ -20,19 +20,56 @@ export function snapshotTransaction(snapshot: string): string[] {
   return ['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', `SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`];
 }
 
-export function copyOutSql(t: TableName): string {
+/** Pages [from, to) of a table; null is open-ended (the first range starts at 0, the last runs to the end, whatever the table's size by then). */
+export interface PageRange {
+  from: number | null;
+  to: number | null;
+}
+
+/** What one COPY carries: a whole table, or one ctid range of it; in binary where both sides allow it. */
+export interface CopyUnit extends TableName {
+  /** The columns COPY carries without a column list: not dropped, not generated, in order. */
+  columns: string[];
+  binary: boolean;
+  range?: PageRange;
+}
+
+/** A TID range scan (PostgreSQL 14+): reads only the pages of the range, not the whole table. */
+export function ctidCondition(r: PageRange): string {
+  const parts: string[] = [];
+  if (r.from !== null) parts.push(`ctid >= '(${r.from},0)'::tid`);
+  if (r.to !== null) parts.push(`ctid < '(${r.to},0)'::tid`);
+  return parts.join(' AND ') || 'true';
+}
+
+function formatOption(u: { binary: boolean }): string {
+  return u.binary ? ' (FORMAT binary)' : '';
+}
+
+export function copyOutSql(u: CopyUnit): string {
   // Without a column list COPY leaves out generated columns on both sides, as pg_dump does.
-  return `COPY ${qualified(t)} TO STDOUT`;
+  if (!u.range) return `COPY ${qualified(u)} TO STDOUT${formatOption(u)}`;
+  // ONLY: a SELECT on an inheritance parent would also read its children, which are copied on their own.
+  return `COPY (SELECT ${u.columns.map(quoteIdent).join(', ')} FROM ONLY ${qualified(u)} WHERE ${ctidCondition(u.range)}) TO STDOUT${formatOption(u)}`;
 }
 
 /**
- * The node side of one table, in one transaction: a table cut off earlier is
- * emptied, and the TRUNCATE in the same transaction is what allows FREEZE (the
- * rows are written already frozen, so the node never rewrites them to vacuum).
- * No foreign key points at the table yet: those are post-data.
+ * The node side of one unit, in one transaction. A whole table: emptied first
+ * (one cut off earlier is redone), and the TRUNCATE in the same transaction is
+ * what allows FREEZE (the rows are written already frozen, so the node never
+ * rewrites them to vacuum). A range: the table was emptied once before its
+ * ranges started (splitTablesTruncateSql), and several ranges write into it at
+ * once, so none can FREEZE. No foreign key points at the table yet: those are
+ * post-data.
  */
-export function copyInSql(t: TableName): { before: string; copy: string } {
-  return { before: `BEGIN; TRUNCATE ONLY ${qualified(t)}`, copy: `COPY ${qualified(t)} FROM STDIN WITH (FREEZE)` };
+export function copyInSql(u: CopyUnit): { before: string; copy: string } {
+  if (!u.range) return { before: `BEGIN; TRUNCATE ONLY ${qualified(u)}`, copy: `COPY ${qualified(u)} FROM STDIN WITH (${u.binary ? 'FORMAT binary, ' : ''}FREEZE)` };
+  return { before: 'BEGIN', copy: `COPY ${qualified(u)} (${u.columns.map(quoteIdent).join(', ')}) FROM STDIN${formatOption(u)}` };
+}
+
+/** Empties the tables that are copied in ranges, on a node, before any of their ranges starts. */
+export function splitTablesTruncateSql(tables: TableName[]): string {
+  return `TRUNCATE ONLY ${tables.map(qualified).join(', ')}`;
 }
 
 /** The plan's `publish.tables` entries as schema and name, split once as quoteQualified reads them. */
@@ -50,9 +87,20 @@ function publishedTables(plan: ResolvedPlan): TableName[] | null {
  * unlogged ones too, not temporary ones, not an extension's own, not the
  * DDL guard's (an older run's, excluded from the schema dump too). Sequences
  * (relkind S) for their values. $1 schemas, $2/$3 schemas and names of tables.
+ * builtin_types: every column copied is of a type below FirstNormalObjectId
+ * (16384), whose OID and binary form are fixed for a major version, and has a
+ * binary send and receive: binary COPY is then read the same on a node of that
+ * major version. A user's type (domain, enum, composite, an extension's) has
+ * an OID of its cluster, which binary arrays and records carry.
  */
 export const LIST_RELATIONS_SQL = `SELECT n.nspname AS schema, c.relname AS name, c.relkind::text AS kind,
-       pg_table_size(c.oid)::bigint AS bytes, greatest(c.reltuples, 0)::bigint AS rows_estimate
+       pg_table_size(c.oid)::bigint AS bytes, greatest(c.reltuples, 0)::bigint AS rows_estimate,
+       (pg_relation_size(c.oid) / current_setting('block_size')::int)::bigint AS pages,
+       coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''), '{}') AS columns,
+       NOT EXISTS (SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+                      AND (t.oid >= 16384 OR t.typsend::oid = 0 OR t.typreceive::oid = 0)) AS builtin_types
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'S') AND c.relpersistence <> 't'
    AND n.nspname NOT IN ('pg_catalog', 'information_schema', ${quoteLiteral(TOOL_SCHEMA)}) AND n.nspname !~ '^pg_(toast|temp)'

@@ -19,20 +19,22 @@ export function describeStreamTask(spec: TaskSpec, ctx: DescribeContext): TaskDe
         steps: [{ type: 'command', command: sectionRestoreCommand(plan, node, ctx.dumpDir, 'pre-data'), note: 'Tables, types, functions and sequences, without indexes, constraints or triggers; all nodes at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables, empty.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
-    case 'copy-tables':
+    case 'copy-tables': {
+      const ranged = plan.copy.split_above_mb > 0 && plan.copy.jobs > 1;
+      const binary = plan.copy.binary ? ' (FORMAT binary)' : '';
       return {
         steps: [
           {
             type: 'sql',
             on: 'source',
-            sql: `${snapshotTransaction(snapshot).join(';\n')};\nCOPY <schema>.<table> TO STDOUT;\n-- next table, same transaction, until every table is read\nCOMMIT;`,
-            note: `${plan.copy.jobs} such sessions at a time, each taking the next table, largest first. They must start while the anchor session is open and idle.`,
+            sql: `${snapshotTransaction(snapshot).join(';\n')};\nCOPY <schema>.<table> TO STDOUT${binary};\n${ranged ? `-- a table above ${plan.copy.split_above_mb} MB, one ctid range of it per COPY:\nCOPY (SELECT <columns> FROM ONLY <schema>.<table> WHERE ctid >= '(<from>,0)' AND ctid < '(<to>,0)') TO STDOUT${binary};\n` : ''}-- next table (or range), same transaction, until every one is read\nCOMMIT;`,
+            note: `${plan.copy.jobs} such sessions at a time, each taking the next table, largest first${ranged ? `; a table above ${plan.copy.split_above_mb} MB is cut into ${plan.copy.jobs} ranges of pages (or a multiple of that), the first and last open-ended` : ''}. They must start while the anchor session is open and idle.${plan.copy.binary ? ' Binary format on both sides when the source and every node run the same major version and every column copied is of a built-in type; text otherwise.' : ''}`,
           },
           {
             type: 'sql',
             on: 'nodes',
-            sql: 'BEGIN;\nTRUNCATE ONLY <schema>.<table>;\nCOPY <schema>.<table> FROM STDIN WITH (FREEZE);\nCOMMIT;',
-            note: `On ${nodes} at once, fed by that one COPY TO STDOUT (for example psql -c 'COPY ... TO STDOUT' | tee >(psql node1 -c 'COPY ... FROM STDIN') | psql node2 -c 'COPY ... FROM STDIN'). The slowest node sets the pace.`,
+            sql: `BEGIN;\nTRUNCATE ONLY <schema>.<table>;\nCOPY <schema>.<table> FROM STDIN WITH (FREEZE);\nCOMMIT;${ranged ? '\n-- a table in ranges: emptied once (TRUNCATE ONLY) before its first range, then per range, several at once:\nBEGIN;\nCOPY <schema>.<table> (<columns>) FROM STDIN;\nCOMMIT;' : ''}`,
+            note: `On ${nodes} at once, fed by that one COPY TO STDOUT (for example psql -c 'COPY ... TO STDOUT' | tee >(psql node1 -c 'COPY ... FROM STDIN') | psql node2 -c 'COPY ... FROM STDIN'), in the same format. The slowest node sets the pace.`,
           },
           {
             type: 'sql',
@@ -43,6 +45,7 @@ export function describeStreamTask(spec: TaskSpec, ctx: DescribeContext): TaskDe
         ],
         check: { text: 'Every table has as many rows on each node as on the source at the snapshot (the report lists rows, bytes and time per table).' },
       };
+    }
     case 'restore-post-data':
       return {
         steps: [{ type: 'command', command: sectionRestoreCommand(plan, node, ctx.dumpDir, 'post-data'), note: 'Indexes, constraints and triggers, built in parallel; all nodes at once.' }],

@@ -1,6 +1,7 @@
 // copy.method stream, the data: every table read once on the source at the
 // anchor's snapshot and written into every node at once, copy.jobs tables at
-// a time; then the sequences' values and the large objects.
+// a time, a large table in ctid ranges read in parallel; then the sequences'
+// values and the large objects.
 //
 // What is exact, and why every table is recopied after a kill. Each node's
 // origin starts at the anchor's consistent point C, which is right only for
@@ -9,7 +10,11 @@
 // long as the anchor's connection, that is as long as this migrate process.
 // So: a table journaled as copied to a node under S is not copied again while
 // S is the snapshot in use (a retry within one run); a table cut off is
-// emptied on that node (TRUNCATE in its own COPY transaction) and redone. Once
+// emptied on that node (TRUNCATE in its own COPY transaction) and redone. A
+// table copied in ctid ranges is journaled only once every range has committed
+// on every node, and is emptied on every node before its first range starts:
+// it is redone whole, never one range alone (exact without having to find
+// which rows a cut-off range left). Once
 // S is gone (the process was killed or stopped), the graph takes a new anchor,
 // re-dumps the schema, drops and recreates the tables on every node and
 // recopies every table at the new snapshot: mixing tables of two snapshots
@@ -21,15 +26,33 @@ import { OperationError } from '../errors.js';
 import { connect, pgErrorText } from '../pg/connect.js';
 import { sessionOptionsFor } from '../render/spock-local-ddl.js';
 import { fanOutCopy, FanOutError } from '../pg/copy-fan-out.js';
-import { copyLargeObjects, copySequences, enterSnapshot, listRelations, type SourceRelation } from '../pg/stream-catalog.js';
-import { copiesLargeObjects, copyInSql, copyOutSql, qualified } from '../render/copy-sql.js';
+import { copyLargeObjects, copySequences, enterSnapshot, listRelations, serverMajor, type SourceRelation } from '../pg/stream-catalog.js';
+import { copiesLargeObjects, copyInSql, copyOutSql, ctidCondition, qualified, splitTablesTruncateSql, type CopyUnit } from '../render/copy-sql.js';
+import { pageRanges } from '../render/copy-ranges.js';
 import { CopyProgress, type TableCopied } from './stream-copy-progress.js';
 import { formatBytes } from '../pg/replication-state.js';
 
-/** Journaled per table: which nodes have it, under which snapshot. */
+/** Journaled per table, once every node has it whole (all its ranges): which nodes, under which snapshot. */
 export interface StreamCopyFacts {
   snapshot: string;
-  tables: Record<string, TableCopied & { nodes: string[] }>;
+  tables: Record<string, TableCopied & { nodes: string[]; format: 'binary' | 'text'; ranges?: number }>;
+}
+
+/** One COPY of the queue: a whole table, or one of its ranges. */
+interface Unit extends CopyUnit {
+  key: string;
+  /** The table's size on the source, for the estimate; a range's share of it. */
+  bytes: number;
+  of?: SplitTable;
+}
+
+/** A table copied in ranges: done once the last of them has committed on every node. */
+interface SplitTable {
+  left: number;
+  ranges: number;
+  rows: number;
+  bytes: number;
+  started: number;
 }
 
 interface Sessions {
@@ -70,45 +93,107 @@ function journaled(ctx: TaskContext, snapshot: string): StreamCopyFacts {
   return prior?.snapshot === snapshot ? prior : { snapshot, tables: {} };
 }
 
-async function copyOneTable(t: SourceRelation, source: pg.Client, nodes: { label: string; name: string; client: pg.Client }[], progress: CopyProgress): Promise<TableCopied> {
+async function copyOneUnit(u: Unit, source: pg.Client, nodes: { label: string; client: pg.Client }[], progress: CopyProgress): Promise<TableCopied> {
   const t0 = Date.now();
-  const sql = copyInSql(t);
+  const sql = copyInSql(u);
   for (const n of nodes) await n.client.query(sql.before);
-  const r = await fanOutCopy(source, nodes, copyOutSql(t), sql.copy, { onChunk: (b) => progress.chunk(b) });
+  const r = await fanOutCopy(source, nodes, copyOutSql(u), sql.copy, { onChunk: (b) => progress.chunk(b) });
   for (const n of nodes) await n.client.query('COMMIT');
   return { rows: r.rows, bytes: r.bytes, ms: Date.now() - t0 };
 }
 
-/** One job: its own snapshot session on the source and one session per node, taking the next table until none is left. */
-async function copyJob(ctx: TaskContext, s: Sessions, queue: SourceRelation[], state: StreamCopyFacts, progress: CopyProgress, stop: AbortSignal): Promise<void> {
+/** The table is journaled once it is whole on every node it went to: a range only adds to its table's count until the last one. */
+function unitDone(ctx: TaskContext, state: StreamCopyFacts, progress: CopyProgress, u: Unit, done: TableCopied, nodes: string[]): void {
+  const format = u.binary ? 'binary' : 'text';
+  let whole: TableCopied & { ranges?: number } = done;
+  if (u.of) {
+    const t = u.of;
+    t.rows += done.rows;
+    t.bytes += done.bytes;
+    if (--t.left > 0) return;
+    whole = { rows: t.rows, bytes: t.bytes, ms: Date.now() - t.started, ranges: t.ranges };
+  }
+  const have = state.tables[u.key]?.nodes ?? [];
+  state.tables[u.key] = { ...whole, format, nodes: [...have, ...nodes] };
+  ctx.record({ stream_copy: state });
+  progress.tableDone(u.key, u.of ? u.bytes * u.of.ranges : u.bytes, whole);
+}
+
+/** One job: its own snapshot session on the source and one session per node, taking the next unit until none is left. */
+async function copyJob(ctx: TaskContext, s: Sessions, queue: Unit[], state: StreamCopyFacts, progress: CopyProgress, stop: AbortSignal): Promise<void> {
   const source = await s.open('source');
   await enterSnapshot(source, state.snapshot);
   const clients = new Map<string, pg.Client>();
   for (const n of ctx.plan.nodes) clients.set(n.name, await s.open(n.name));
-  for (let t = queue.shift(); t; t = queue.shift()) {
+  for (let u = queue.shift(); u; u = queue.shift()) {
     if (stop.aborted || ctx.signal.aborted) return;
-    const key = qualified(t);
-    const have = state.tables[key]?.nodes ?? [];
+    // A split table was emptied on every node before its ranges started, and its ranges go to every node.
+    const have = u.of ? [] : (state.tables[u.key]?.nodes ?? []);
     const nodes = ctx.plan.nodes.filter((n) => !have.includes(n.name)).map((n) => ({ label: `node ${n.name}`, name: n.name, client: clients.get(n.name)! }));
     if (!nodes.length) continue;
     try {
-      const done = await copyOneTable(t, source, nodes, progress);
-      state.tables[key] = { ...done, nodes: [...have, ...nodes.map((n) => n.name)] };
-      ctx.record({ stream_copy: state });
-      progress.tableDone(key, t.bytes, done);
+      if (u.of && !u.of.started) u.of.started = Date.now();
+      const done = await copyOneUnit(u, source, nodes, progress);
+      unitDone(ctx, state, progress, u, done, nodes.map((n) => n.name));
     } catch (e) {
       const where = e instanceof FanOutError ? `${e.where}: ${pgErrorText(e.reason)}` : pgErrorText(e);
-      throw new OperationError(ctx.redactor.redact(`copying ${key}: ${where}`), 'Fix the cause and run `migrate apply` again: the copy starts over at a new anchor.');
+      const what = u.range ? `${u.key} (${ctidCondition(u.range)})` : u.key;
+      throw new OperationError(ctx.redactor.redact(`copying ${what}: ${where}`), 'Fix the cause and run `migrate apply` again: the copy starts over at a new anchor.');
     }
   }
 }
 
-/** Sequences and large objects, in one more snapshot session. */
-async function copyTheRest(ctx: TaskContext, s: Sessions, source: pg.Client, sequences: SourceRelation[]): Promise<string> {
-  const nodes = await Promise.all(ctx.plan.nodes.map((n) => s.open(n.name)));
+/**
+ * The queue, largest table first; a table above copy.split_above_mb becomes
+ * consecutive ctid ranges, so every job starts on it at once. A table already
+ * whole on every node under this snapshot is left out.
+ */
+function unitsOf(ctx: TaskContext, tables: SourceRelation[], state: StreamCopyFacts, binaryHere: boolean): Unit[] {
+  const units: Unit[] = [];
+  for (const t of tables) {
+    const key = qualified(t);
+    if (ctx.plan.nodes.every((n) => state.tables[key]?.nodes.includes(n.name))) continue;
+    const base = { schema: t.schema, name: t.name, columns: t.columns, binary: binaryHere && t.builtin_types, key };
+    // A table without a column to name cannot be read by a SELECT of its columns: it goes whole.
+    const ranges = t.columns.length ? pageRanges(t.pages, t.bytes, ctx.plan.copy.split_above_mb, ctx.plan.copy.jobs) : [];
+    if (!ranges.length) {
+      units.push({ ...base, bytes: t.bytes });
+      continue;
+    }
+    const of: SplitTable = { left: ranges.length, ranges: ranges.length, rows: 0, bytes: 0, started: 0 };
+    for (const range of ranges) units.push({ ...base, range, bytes: t.bytes / ranges.length, of });
+  }
+  return units;
+}
+
+/** Binary COPY only between servers of one major version (built-in types' OIDs and binary forms are fixed per major version). */
+async function binaryAllowed(ctx: TaskContext, source: pg.Client, nodes: pg.Client[]): Promise<boolean> {
+  if (!ctx.plan.copy.binary) return false;
+  const majors = await Promise.all([source, ...nodes].map(serverMajor));
+  return majors.every((m) => m === majors[0]);
+}
+
+/** Sequences and large objects, in the catalog's snapshot session. */
+async function copyTheRest(ctx: TaskContext, nodes: pg.Client[], source: pg.Client, sequences: SourceRelation[]): Promise<string> {
   await copySequences(source, nodes, sequences);
   const los = copiesLargeObjects(ctx.plan) ? await copyLargeObjects(source, nodes) : 0;
   return `${sequences.length} sequences${los ? `, ${los} large objects` : ''}`;
+}
+
+/** Runs copy.jobs jobs over the queue; the first failure cuts the others off and is thrown. */
+async function runJobs(ctx: TaskContext, s: Sessions, queue: Unit[], state: StreamCopyFacts, progress: CopyProgress): Promise<void> {
+  const stop = new AbortController();
+  let first: unknown;
+  const jobs = Array.from({ length: Math.max(1, Math.min(ctx.plan.copy.jobs, queue.length)) }, () =>
+    copyJob(ctx, s, queue, state, progress, stop.signal).catch((e) => {
+      // The first failure is the one to report; the other jobs are cut off at once, which fails them too.
+      if (!stop.signal.aborted) first = e;
+      stop.abort();
+      void s.closeAll();
+    }),
+  );
+  await Promise.all(jobs);
+  if (stop.signal.aborted) throw first;
 }
 
 export const copyTables: TaskRunner = async (ctx) => {
@@ -119,26 +204,21 @@ export const copyTables: TaskRunner = async (ctx) => {
   try {
     const catalog = await s.open('source');
     await enterSnapshot(catalog, snapshot);
+    const nodes = await Promise.all(ctx.plan.nodes.map((n) => s.open(n.name)));
     const relations = await listRelations(catalog, ctx.plan);
     const tables = relations.filter((r) => r.kind === 'r');
     const state = journaled(ctx, snapshot);
+    const queue = unitsOf(ctx, tables, state, await binaryAllowed(ctx, catalog, nodes));
+    const split = [...new Map(queue.filter((u) => u.of).map((u) => [u.key, u])).values()];
+    // Before any range: the ranges of a table write into it from several sessions at once.
+    if (split.length) await Promise.all(nodes.map((n) => n.query(splitTablesTruncateSql(split))));
     const progress = new CopyProgress(tables.length, tables.reduce((a, t) => a + t.bytes, 0), (l) => ctx.progress(l));
-    const stop = new AbortController();
-    const queue = [...tables];
-    let first: unknown;
-    const jobs = Array.from({ length: Math.max(1, Math.min(ctx.plan.copy.jobs, tables.length)) }, () =>
-      copyJob(ctx, s, queue, state, progress, stop.signal).catch((e) => {
-        // The first failure is the one to report; the other jobs are cut off at once, which fails them too.
-        if (!stop.signal.aborted) first = e;
-        stop.abort();
-        void s.closeAll();
-      }),
-    );
-    await Promise.all(jobs);
-    if (stop.signal.aborted) throw first;
-    const rest = await copyTheRest(ctx, s, catalog, relations.filter((r) => r.kind === 'S'));
+    await runJobs(ctx, s, queue, state, progress);
+    const rest = await copyTheRest(ctx, nodes, catalog, relations.filter((r) => r.kind === 'S'));
     const tot = progress.totals();
-    return { summary: `streamed ${tot.tables} tables (${tot.rows} rows, ${formatBytes(tot.bytes)}) into ${ctx.plan.nodes.map((n) => n.name).join(', ')} at once in ${(tot.ms / 1000).toFixed(1)} s, and ${rest}` };
+    const binary = Object.values(state.tables).filter((t) => t.format === 'binary').length;
+    const how = `${split.length ? `${split.length} in ctid ranges, ` : ''}${binary === tot.tables ? 'all' : binary} in binary`;
+    return { summary: `streamed ${tot.tables} tables (${tot.rows} rows, ${formatBytes(tot.bytes)}; ${how}) into ${ctx.plan.nodes.map((n) => n.name).join(', ')} at once in ${(tot.ms / 1000).toFixed(1)} s, and ${rest}` };
   } finally {
     await s.closeAll();
     // Every session that needed the snapshot has imported it or ended: the

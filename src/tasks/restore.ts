@@ -5,8 +5,7 @@ import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { pgErrorText } from '../pg/connect.js';
 import { watchCopies } from './copy-progress.js';
 import { withoutGuardTriggers } from './restore-list.js';
-import { spockQueueMark, spockQueuedSince } from '../pg/spock-ddl-queue.js';
-import type pg from 'pg';
+import { provenKeptLocal, spockQueueMark } from '../pg/spock-ddl-queue.js';
 import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
 
 export const restore: TaskRunner = async (ctx) => {
@@ -34,18 +33,6 @@ export const restore: TaskRunner = async (ctx) => {
   if (res.exitCode !== 0) {
     throw new OperationError(`pg_restore onto ${node} exited ${res.exitCode}: ${res.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || res.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-${node}.log`)}`);
   }
-  const kept = mark ? await provenLocal(await ctx.db(node), node, mark) : '';
+  const kept = mark ? await provenKeptLocal(await ctx.db(node), node, mark, 'the restore') : '';
   return { summary: `restored onto ${node} in ${(res.durationMs / 1000).toFixed(1)} s${redo ? ' (redone from scratch)' : ''}${kept}` };
 };
-
-/** Spock queued none of the restore's DDL for the other nodes (they restore the same dump themselves). */
-async function provenLocal(client: pg.Client, node: string, mark: string): Promise<string> {
-  const queued = await spockQueuedSince(client, mark);
-  if (queued > 0) {
-    throw new OperationError(
-      `Spock queued ${queued} DDL statement${queued === 1 ? '' : 's'} of the restore on ${node} for the other nodes, which restore the same dump themselves`,
-      `The restore's sessions set spock.enable_ddl_replication = off; a Spock that does not honour it per session needs it off in the server's configuration during apply. Then: migrate abort --drop-data, and apply again.`,
-    );
-  }
-  return '; Spock queued none of its DDL for the other nodes';
-}

@@ -34,7 +34,10 @@ CREATE TRIGGER touch BEFORE UPDATE ON public.scratch FOR EACH ROW EXECUTE FUNCTI
 CREATE SEQUENCE public.tickets;
 SELECT nextval('public.tickets') FROM generate_series(1, 5);
 SELECT lo_from_bytea(0, convert_to(repeat('large object ', 250000), 'UTF8'));
-SELECT lo_from_bytea(0, '\\x0001ff'::bytea);`;
+SELECT lo_from_bytea(0, '\\x0001ff'::bytea);
+CREATE TYPE public.mood AS ENUM ('ok', 'sad');
+CREATE TABLE public.moods (id int PRIMARY KEY, m public.mood NOT NULL);
+INSERT INTO public.moods SELECT i, CASE WHEN i % 2 = 0 THEN 'ok' ELSE 'sad' END::public.mood FROM generate_series(1, 50) i;`;
 
 async function freshDatabase(db: string): Promise<void> {
   await Promise.all([source, n1, n2].map((c) => c.createDatabase(db)));
@@ -66,6 +69,11 @@ function dirBytes(dir: string): number {
   return readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
 }
 
+/** The plan's copy section with tables above 1 MB split into ctid ranges (public.filler, 200000 rows, becomes several). */
+function splitting(file: string, jobs = 2): void {
+  writeFileSync(file, readFileSync(file, 'utf8').replace('method: stream\n  jobs: 2', `method: stream\n  jobs: ${jobs}\n  split_above_mb: 1`));
+}
+
 /** A bin directory whose pg_restore kills the migrate process that called it once, during the post-data build. */
 function killingPostData(dir: string): string {
   const bin = join(dir, 'bin-kill-post-data');
@@ -92,11 +100,12 @@ exec "${PG_BIN}/pg_restore" "$@"
 }
 
 describe('copy.method stream', () => {
-  it('copies under a write load into both nodes at once: tables, schema (pg_dump -s), large objects and sequences as the dump would, only the schema on disk', async () => {
+  it('copies under a write load into both nodes at once, a large table in ctid ranges, binary where the types allow: tables, schema (pg_dump -s), large objects and sequences as the dump would, only the schema on disk', async () => {
     const db = 'stream_live';
     await freshDatabase(db);
     const dir = tempDir('stream-live');
     const { file, env } = writePlan(dir, { name: 'stream-live', source, nodes: [n1, n2], db, copyMethod: 'stream' });
+    splitting(file);
     const plan = await runCli(['plan', file], { cwd: dir, env });
     expect(plan.stdout).toContain('COPY <schema>.<table> FROM STDIN WITH (FREEZE)');
     expect(plan.stdout).toContain('--section=pre-data');
@@ -123,7 +132,12 @@ describe('copy.method stream', () => {
     expect(dirBytes(join(dir, '.migrate', 'stream-live', 'dump'))).toBeLessThan(200_000);
     const report = lastReport(dir, 'stream-live');
     const filler = report.facts.stream_copy.tables['public.filler'];
-    expect(filler).toMatchObject({ rows: 200000, nodes: ['n1', 'n2'] });
+    expect(filler).toMatchObject({ rows: 200000, nodes: ['n1', 'n2'], format: 'binary' });
+    // A generated and a dropped column: the ranges name the copied columns on both sides.
+    expect(filler.ranges).toBeGreaterThan(2);
+    // An enum's OID is the source cluster's own, which binary COPY would carry in arrays and records: text, whatever the column.
+    expect(report.facts.stream_copy.tables['public.moods']).toMatchObject({ rows: 50, format: 'text' });
+    expect(report.facts.stream_copy.tables['public.moods'].ranges).toBeUndefined();
     expect(filler.bytes).toBeGreaterThan(5_000_000);
     expect(typeof filler.ms).toBe('number');
     expect(report.tasks.find((t: { id: string }) => t.id === 'copy').summary).toMatch(/streamed \d+ tables \(\d+ rows, .*\) into n1, n2 at once/);
@@ -165,6 +179,43 @@ describe('copy.method stream', () => {
     await expectIdentical(db);
     expect(schemaDump(n1, db)).toBe(schemaDump(source, db));
     expect((await slotNames(source)).filter((s) => s.startsWith('stream_kill') || s.includes('anchor'))).toEqual(['stream_kill_copy_slot1', 'stream_kill_copy_slot2']);
+  });
+
+  it('resumes after a SIGKILL with a table cut off between its ctid ranges (some committed on the nodes, some not): a new anchor, the table recreated, every range recopied, identical', async () => {
+    const db = 'stream_kill_range';
+    await freshDatabase(db);
+    const dir = tempDir('stream-kill-range');
+    const { file, env } = writePlan(dir, { name: 'stream-kill-range', source, nodes: [n1, n2], db, copyMethod: 'stream' });
+    splitting(file);
+    const load = startWriteLoad(source, { db, script: SAMPLE_LOAD, clients: 2, rate: 150 });
+    try {
+      const child = spawn(process.execPath, [CLI, 'apply', file], { cwd: dir, env: { ...process.env, CI: '1', ...env } });
+      const exited = new Promise((res) => child.on('exit', (_code, signal) => res(signal)));
+      // A range has committed on n1 when its rows are visible there; the table is journaled only once all are in.
+      let rows = 0;
+      while (rows === 0 && child.exitCode === null) {
+        // Until pre-data has created it, the table does not exist.
+        rows = await n1.query<{ n: number }>('SELECT count(*)::int AS n FROM public.filler', [], db).then((r) => r[0].n, () => 0);
+      }
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      const first = journal(dir, 'stream-kill-range');
+      expect(first.facts.stream_copy?.tables['public.filler']).toBeUndefined();
+      expect(rows).toBeGreaterThan(0);
+      expect(rows).toBeLessThan(200000);
+
+      const second = await runCli(['apply', file], { cwd: dir, env });
+      expect(second.code, second.stdout + second.stderr).toBe(0);
+      const after = journal(dir, 'stream-kill-range');
+      expect(after.facts.anchor.snapshot).not.toBe(first.facts.anchor.snapshot);
+      expect(after.tasks['pre-data:n1'].summary).toContain('redone from scratch');
+      expect(after.facts.stream_copy.tables['public.filler']).toMatchObject({ rows: 200000, nodes: ['n1', 'n2'] });
+    } finally {
+      await load.stop();
+    }
+    await waitForSlots(source, db);
+    await expectIdentical(db);
+    for (const n of [n1, n2]) expect(await n.query('SELECT count(*)::int AS n FROM public.filler', [], db)).toEqual([{ n: 200000 }]);
   });
 
   it('resumes after a SIGKILL during the index build: the data stays, the cut-off build is dropped and redone, identical', async () => {

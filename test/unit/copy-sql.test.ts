@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { copyInSql, copyOutSql, copiesLargeObjects, listRelationsParams, schemaDumpCommand, sectionRestoreCommand, snapshotTransaction } from '../../src/render/copy-sql.js';
+import { copyInSql, copyOutSql, copiesLargeObjects, ctidCondition, listRelationsParams, schemaDumpCommand, sectionRestoreCommand, snapshotTransaction, splitTablesTruncateSql } from '../../src/render/copy-sql.js';
+import { pageRanges } from '../../src/render/copy-ranges.js';
 import { CopyProgress } from '../../src/tasks/stream-copy-progress.js';
 import { MINIMAL_PLAN, planFromText } from './support.js';
 
@@ -10,9 +11,34 @@ describe('the SQL of the stream copy', () => {
     expect(snapshotTransaction("0000-0003-1")).toEqual(['BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', "SET TRANSACTION SNAPSHOT '0000-0003-1'"]);
   });
   it('quotes schema and table apart, and writes frozen rows into a table emptied in the same transaction', () => {
-    const t = { schema: 'Shop', name: 'odd.name' };
+    const t = { schema: 'Shop', name: 'odd.name', columns: ['id', 'Note'], binary: false };
     expect(copyOutSql(t)).toBe('COPY "Shop"."odd.name" TO STDOUT');
     expect(copyInSql(t)).toEqual({ before: 'BEGIN; TRUNCATE ONLY "Shop"."odd.name"', copy: 'COPY "Shop"."odd.name" FROM STDIN WITH (FREEZE)' });
+    expect(copyOutSql({ ...t, binary: true })).toBe('COPY "Shop"."odd.name" TO STDOUT (FORMAT binary)');
+    expect(copyInSql({ ...t, binary: true }).copy).toBe('COPY "Shop"."odd.name" FROM STDIN WITH (FORMAT binary, FREEZE)');
+  });
+  it('reads a range of a table with a TID range scan of that table only, its copied columns named on both sides, and writes it without FREEZE', () => {
+    const t = { schema: 'Shop', name: 'odd.name', columns: ['id', 'Note'], binary: true, range: { from: 100, to: 200 } };
+    expect(copyOutSql(t)).toBe(`COPY (SELECT id, "Note" FROM ONLY "Shop"."odd.name" WHERE ctid >= '(100,0)'::tid AND ctid < '(200,0)'::tid) TO STDOUT (FORMAT binary)`);
+    expect(copyInSql(t)).toEqual({ before: 'BEGIN', copy: 'COPY "Shop"."odd.name" (id, "Note") FROM STDIN (FORMAT binary)' });
+    expect(ctidCondition({ from: null, to: 7 })).toBe("ctid < '(7,0)'::tid");
+    expect(ctidCondition({ from: 7, to: null })).toBe("ctid >= '(7,0)'::tid");
+    expect(splitTablesTruncateSql([t, { schema: 'public', name: 'b' }])).toBe('TRUNCATE ONLY "Shop"."odd.name", public.b');
+  });
+  it('splits a table above the threshold into a multiple of the jobs, the first and last ranges open-ended, every page in exactly one range', () => {
+    const MB = 1024 * 1024;
+    expect(pageRanges(1000, 100 * MB, 128, 4)).toEqual([]);
+    expect(pageRanges(1000, 200 * MB, 0, 4)).toEqual([]);
+    expect(pageRanges(1000, 200 * MB, 128, 1)).toEqual([]);
+    expect(pageRanges(1000, 200 * MB, 128, 2)).toEqual([{ from: null, to: 500 }, { from: 500, to: null }]);
+    // 600 MB, 4 jobs, 128 MB at most: 8 ranges of 75 MB.
+    const r = pageRanges(1001, 600 * MB, 128, 4);
+    expect(r).toHaveLength(8);
+    expect(r[0].from).toBeNull();
+    expect(r[7].to).toBeNull();
+    for (let i = 1; i < r.length; i++) expect(r[i].from).toBe(r[i - 1].to);
+    // Fewer pages than ranges: one page each, never an empty range.
+    expect(pageRanges(3, 600 * MB, 128, 4)).toEqual([{ from: null, to: 1 }, { from: 1, to: 2 }, { from: 2, to: null }]);
   });
   it('narrows the tables as the dump does: schemas, or schema and name pairs, and large objects only for the whole database', () => {
     expect(listRelationsParams(plan)).toEqual([null, null, null]);

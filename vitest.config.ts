@@ -1,13 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests need no database; integration tests start real PostgreSQL
-// clusters through test/harness and are slow, so they run in one fork at a
-// time per file with generous timeouts.
+// clusters through test/harness and are slow, so they run in forks with
+// generous timeouts, two files at a time: most of an integration test's time
+// is spent waiting on servers (catch-up, freezes, hooks that sleep), not on
+// the CPU, and each file starts clusters of its own on free ports.
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000 } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, maxWorkers: 2 } },
       {
         test: {
           name: 'integration',
@@ -15,7 +17,7 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 120_000,
           pool: 'forks',
-          fileParallelism: false,
+          maxWorkers: 2,
         },
       },
       {
@@ -34,7 +36,7 @@ export default defineConfig({
           testTimeout: 300_000,
           hookTimeout: 120_000,
           pool: 'forks',
-          fileParallelism: false,
+          maxWorkers: 2,
         },
       },
     ],

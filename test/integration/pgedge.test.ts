@@ -5,66 +5,27 @@
 // application calls by name, and a partitioned table, under a write load
 // throughout. After the cutover (sequences: snowflake) all three nodes take
 // writes at once, and nothing collides, goes missing or is left behind.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { havePgedge, startPgedgeNodes, createSpockMesh, waitForSpockMesh } from '../harness/pgedge.js';
-import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
+import { havePgedge, waitForSpockMesh } from '../harness/pgedge.js';
+import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor } from './pgedge-shop.js';
+import { runCli, tempDir, writePlan } from './support.js';
 
 const DB = 'pge';
 const ready = havePgedge('the pgEdge tests');
 
-// What the sample lacks: a 4-byte serial key with a 4-byte foreign key to it,
-// and a standalone sequence the application calls as nextval('...').
-const EXTRA_SCHEMA = `
-CREATE SEQUENCE shop.invoice_numbers START 1000;
-CREATE TABLE shop.invoices (
-  id       serial PRIMARY KEY,
-  order_id bigint NOT NULL,
-  number   bigint NOT NULL UNIQUE,
-  note     text
-);
-CREATE TABLE shop.invoice_lines (
-  invoice_id int NOT NULL REFERENCES shop.invoices (id) ON DELETE CASCADE,
-  line       int NOT NULL,
-  amount     numeric(12, 2) NOT NULL,
-  PRIMARY KEY (invoice_id, line)
-);
-INSERT INTO shop.invoices (order_id, number, note) SELECT i, nextval('shop.invoice_numbers'), 'seed' FROM generate_series(1, 500) i;
-INSERT INTO shop.invoice_lines SELECT id, 1, 9.99 FROM shop.invoices;
-`;
-const LOAD = SAMPLE_LOAD.replace(
-  /^COMMIT;$/m,
-  `INSERT INTO shop.invoices (order_id, number) VALUES (:oid, nextval('shop.invoice_numbers')) RETURNING id AS iid \\gset
-INSERT INTO shop.invoice_lines VALUES (:iid, 1, :amount / 100.0);
-COMMIT;`,
-);
+const EXTRA_SCHEMA = INVOICES(500);
+const LOAD = INVOICE_LOAD;
 
 let source: Cluster;
 let nodes: Cluster[] = [];
 
-beforeAll(async () => {
-  if (!ready) return;
-  [[source], nodes] = await Promise.all([startClusters(['source']), startPgedgeNodes(['n1', 'n2', 'n3'])]);
-  await Promise.all([source, ...nodes].map((c) => c.createDatabase(DB)));
-  await source.exec(SAMPLE_SCHEMA + EXTRA_SCHEMA, DB);
-  await createSpockMesh(nodes, DB);
+pgedgeClustersForFile(ready, DB, EXTRA_SCHEMA, (s, n) => {
+  source = s;
+  nodes = n;
 });
-
-afterAll(async () => {
-  await Promise.all([source, ...nodes].filter(Boolean).map((c) => c.stop()));
-});
-
-const notSpock = (t: string) => !/^(spock|snowflake)\./.test(t);
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Writes on one node after the switch: default keys everywhere, the standalone sequence, and changes to source rows only this node touches. */
 function writesOn(c: Cluster, i: number): Promise<void> {

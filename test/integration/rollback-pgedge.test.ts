@@ -10,25 +10,19 @@
 // (status tells the truth meanwhile) and run again. A 4-byte key that Snowflake would widen on the nodes only is
 // refused first, with the fix, since the reverse stream would bring Snowflake
 // ids into it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { havePgedge, startPgedgeNodes, createSpockMesh, waitForSpockMesh } from '../harness/pgedge.js';
-import { runCli, tempDir, writePlan, databaseClosed, openForReading, reportProblems, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
+import { havePgedge, waitForSpockMesh } from '../harness/pgedge.js';
+import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor } from './pgedge-shop.js';
+import { runCli, tempDir, writePlan, databaseClosed, openForReading, reportProblems } from './support.js';
 
 const DB = 'rbpge';
 const ready = havePgedge('the pgEdge rollback test');
 
-// A 4-byte serial key with a 4-byte foreign key to it, and a standalone sequence the application calls by name.
-const EXTRA_SCHEMA = `
-CREATE SEQUENCE shop.invoice_numbers START 1000;
-CREATE TABLE shop.invoices (id serial PRIMARY KEY, order_id bigint NOT NULL, number bigint NOT NULL UNIQUE, note text);
-CREATE TABLE shop.invoice_lines (invoice_id int NOT NULL REFERENCES shop.invoices (id) ON DELETE CASCADE, line int NOT NULL, amount numeric(12, 2) NOT NULL, PRIMARY KEY (invoice_id, line));
-INSERT INTO shop.invoices (order_id, number, note) SELECT i, nextval('shop.invoice_numbers'), 'seed' FROM generate_series(1, 300) i;
-INSERT INTO shop.invoice_lines SELECT id, 1, 9.99 FROM shop.invoices;
-`;
-const LOAD = SAMPLE_LOAD.replace(/^COMMIT;$/m, "INSERT INTO shop.invoices (order_id, number) VALUES (:oid, nextval('shop.invoice_numbers')) RETURNING id AS iid \\gset\nINSERT INTO shop.invoice_lines VALUES (:iid, 1, :amount / 100.0);\nCOMMIT;");
+const EXTRA_SCHEMA = INVOICES(300);
+const LOAD = INVOICE_LOAD;
 // n2 and n3 only insert while n1 runs the mixed load: two nodes updating one row at once is a conflict of Spock's own, not the rollback's.
 const INSERTS = (n: number) => `\\set cid random(1, 1000)
 BEGIN;
@@ -43,27 +37,11 @@ COMMIT;
 let source: Cluster;
 let nodes: Cluster[] = [];
 
-beforeAll(async () => {
-  if (!ready) return;
-  [[source], nodes] = await Promise.all([startClusters(['source']), startPgedgeNodes(['n1', 'n2', 'n3'])]);
-  await Promise.all([source, ...nodes].map((c) => c.createDatabase(DB)));
-  await source.exec(SAMPLE_SCHEMA + EXTRA_SCHEMA, DB);
-  await createSpockMesh(nodes, DB);
+pgedgeClustersForFile(ready, DB, EXTRA_SCHEMA, (s, n) => {
+  source = s;
+  nodes = n;
 });
 
-afterAll(async () => {
-  await Promise.all([source, ...nodes].filter(Boolean).map((c) => c.stop()));
-});
-
-const notSpock = (t: string) => !/^(spock|snowflake)\./.test(t);
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Writes on node i after the switch: default (Snowflake) keys, the standalone sequence, and changes to rows from the source only this node touches. */
 function writesOn(c: Cluster, i: number): Promise<void> {
@@ -114,7 +92,7 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
       await source.exec(fix.source, DB);
       for (const c of nodes) await c.exec(fix.node, DB);
       // A subscription whose table was rewritten under it restarts its worker: cut over once status says all stream again.
-      await waitFor('every node to stream again', async () => (await runCli(['status', file], { cwd: dir, env })).code === 0);
+      await waitFor('every node to stream again', async () => (await runCli(['status', file], { cwd: dir, env })).code === 0, 60_000);
       const cutover = await runCli(['cutover', file], { cwd: dir, env });
       const logs = () => nodes.map((c) => `${c.name}:\n${readFileSync(join(c.dataDir, 'server.log'), 'utf8').split('\n').filter((l) => /ERROR|FATAL|LOG:  logical replication/.test(l)).slice(-15).join('\n')}`).join('\n');
       expect(cutover.code, cutover.stdout + cutover.stderr + (cutover.code ? logs() : '')).toBe(0);
@@ -126,7 +104,7 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
 
     // Every node writes; everything reaches the source through n1 alone.
     await Promise.all(nodes.map((c, i) => writesOn(c, i + 1)));
-    await waitFor('every node\'s writes to reach the source through n1', async () => (await compareClusters([source, ...nodes], DB, tables)).every((t) => t.equal));
+    await waitFor('every node\'s writes to reach the source through n1', async () => (await compareClusters([source, ...nodes], DB, tables)).every((t) => t.equal), 60_000);
     const [counts] = await source.query<Record<string, string>>(
       `SELECT (SELECT count(*) FROM shop.customers WHERE email ~ '^n[123]-') AS customers,
               (SELECT count(*) FROM shop.invoices WHERE note ~ '^n[123]$') AS invoices,
@@ -150,7 +128,7 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
     expect(down.stderr).toContain('Nothing was frozen');
     for (const c of nodes) expect(await databaseClosed(c, DB), c.name).toBe(false);
     await waitForSpockMesh(nodes, DB);
-    await waitFor('two Spock apply workers on every node', async () => (await Promise.all(nodes.map(spockWorkers))).every((w) => w.length === 2));
+    await waitFor('two Spock apply workers on every node', async () => (await Promise.all(nodes.map(spockWorkers))).every((w) => w.length === 2), 60_000);
     const workersBefore = await Promise.all(nodes.map(spockWorkers));
 
     // All three take writes up to the rollback.

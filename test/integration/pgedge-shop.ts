@@ -1,0 +1,54 @@
+// What the pgEdge integration tests share: the sample database with what it
+// lacks for Snowflake (a 4-byte serial key with a 4-byte foreign key to it,
+// and a standalone sequence the application calls by name), a load that uses
+// them, and a stock PostgreSQL 15 source beside three pgEdge nodes meshed
+// with Spock before the migration.
+import { afterAll, beforeAll } from 'vitest';
+import { startClusters, type Cluster } from '../harness/index.js';
+import { startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
+import { SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+
+export const INVOICES = (seedRows: number) => `
+CREATE SEQUENCE shop.invoice_numbers START 1000;
+CREATE TABLE shop.invoices (id serial PRIMARY KEY, order_id bigint NOT NULL, number bigint NOT NULL UNIQUE, note text);
+CREATE TABLE shop.invoice_lines (invoice_id int NOT NULL REFERENCES shop.invoices (id) ON DELETE CASCADE, line int NOT NULL, amount numeric(12, 2) NOT NULL, PRIMARY KEY (invoice_id, line));
+INSERT INTO shop.invoices (order_id, number, note) SELECT i, nextval('shop.invoice_numbers'), 'seed' FROM generate_series(1, ${seedRows}) i;
+INSERT INTO shop.invoice_lines SELECT id, 1, 9.99 FROM shop.invoices;
+`;
+
+/** The sample load, each transaction also drawing an invoice number from the standalone sequence. */
+export const INVOICE_LOAD = SAMPLE_LOAD.replace(
+  /^COMMIT;$/m,
+  "INSERT INTO shop.invoices (order_id, number) VALUES (:oid, nextval('shop.invoice_numbers')) RETURNING id AS iid \\gset\nINSERT INTO shop.invoice_lines VALUES (:iid, 1, :amount / 100.0);\nCOMMIT;",
+);
+
+export const notSpock = (t: string) => !/^(spock|snowflake)\./.test(t);
+
+export async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The file's source and three meshed pgEdge nodes, database `db` on each and
+ * the sample plus `extraSchema` on the source, started before its tests
+ * (unless `ready` is false) and stopped after.
+ */
+export function pgedgeClustersForFile(ready: boolean, db: string, extraSchema: string, assign: (source: Cluster, nodes: Cluster[]) => void): void {
+  let all: Cluster[] = [];
+  beforeAll(async () => {
+    if (!ready) return;
+    const [[source], nodes] = await Promise.all([startClusters(['source']), startPgedgeNodes(['n1', 'n2', 'n3'])]);
+    all = [source, ...nodes];
+    await Promise.all(all.map((c) => c.createDatabase(db)));
+    await source.exec(SAMPLE_SCHEMA + extraSchema, db);
+    await createSpockMesh(nodes, db);
+    assign(source, nodes);
+  });
+  afterAll(async () => {
+    await Promise.all(all.map((c) => c.stop()));
+  });
+}

@@ -9,7 +9,9 @@ export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, maxWorkers: 2 } },
+      // First and alone: beside the integration files its CPU-bound minutes
+      // would slow the servers that the kill and freeze tests time.
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 10_000, maxWorkers: 2, sequence: { groupOrder: 0 } } },
       {
         test: {
           name: 'integration',
@@ -18,6 +20,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           pool: 'forks',
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -32,7 +35,7 @@ export default defineConfig({
           name: 'integration-stream',
           include: ['test/integration/apply.test.ts', 'test/integration/cutover.test.ts', 'test/integration/large-objects.test.ts', 'test/integration/pgedge.test.ts'],
           env: { COPY_METHOD: 'stream' },
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
           testTimeout: 300_000,
           hookTimeout: 120_000,
           pool: 'forks',

@@ -9,7 +9,7 @@ import { startClusters, startWriteLoad, compareClusters, userTables, type Cluste
 import pg from 'pg';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { havePgedge, startPgedgeNodes, createSpockMesh } from '../harness/pgedge.js';
-import { clustersForFile, runCli, tempDir, waitForSlots, writePlan } from './support.js';
+import { clustersForFile, runCli, tempDir, waitForSlots, writePlan, takesWrite, type FixStep } from './support.js';
 import { readWorkerError } from '../../src/pg/apply-worker.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
@@ -42,20 +42,7 @@ function load(db: string): WriteLoad {
   return l;
 }
 
-async function sourceWritable(db: string): Promise<boolean> {
-  try {
-    await source.exec('INSERT INTO shop.items (v) VALUES (-1)', db);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface FixStep {
-  on: string;
-  kind: 'sql' | 'shell';
-  text: string;
-}
+const sourceWritable = (db: string) => takesWrite(source, db, 'INSERT INTO shop.items (v) VALUES (-1)');
 
 describe('a column added by hand on the source while the streams run', () => {
   it('status, verify and cutover name the table, the nodes, the restarting worker and the fix; after the fix nothing was lost', async () => {

@@ -121,6 +121,23 @@ export async function sourceObjects(source: Cluster, db: string, tag: string): P
   return [...slots, ...pubs];
 }
 
+/** Whether the database takes a write from a new session: `probe` is one harmless INSERT. */
+export async function takesWrite(c: Cluster, db: string, probe: string): Promise<boolean> {
+  try {
+    await c.exec(probe, db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** One step of a fix as `status --json` prints it. */
+export interface FixStep {
+  on: string;
+  kind: 'sql' | 'shell';
+  text: string;
+}
+
 /** Waits until every slot of the database has confirmed the source position read once now. */
 export async function waitForSlots(source: Cluster, db: string, timeoutMs = 60_000): Promise<void> {
   const [{ lsn }] = await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn', [], db);

@@ -22,6 +22,25 @@ export const INVOICE_LOAD = SAMPLE_LOAD.replace(
   "INSERT INTO shop.invoices (order_id, number) VALUES (:oid, nextval('shop.invoice_numbers')) RETURNING id AS iid \\gset\nINSERT INTO shop.invoice_lines VALUES (:iid, 1, :amount / 100.0);\nCOMMIT;",
 );
 
+/**
+ * Writes on node i (1-based) after the switch: default (Snowflake) keys, the
+ * standalone sequence, and changes to source rows only this node touches;
+ * with `documents`, bytea rows too.
+ */
+export function writesOn(c: Cluster, db: string, i: number, opts: { documents: boolean }): Promise<void> {
+  return c.exec(
+    `INSERT INTO shop.customers (email) SELECT 'n${i}-' || g || '@example.com' FROM generate_series(1, 20) g;
+     INSERT INTO shop.orders (customer_id, total) SELECT 1, g FROM generate_series(1, 20) g;
+     INSERT INTO shop.invoices (order_id, number, note) SELECT g, nextval('shop.invoice_numbers'), 'n${i}' FROM generate_series(1, 20) g;
+     INSERT INTO shop.invoice_lines SELECT id, 2, 1.00 FROM shop.invoices WHERE note = 'n${i}';
+     INSERT INTO public.events (at, kind) SELECT now(), 'n${i}' FROM generate_series(1, 20) g;
+     ${opts.documents ? `INSERT INTO public.documents (name, body) SELECT 'n${i}-' || g, '\\x00' FROM generate_series(1, 20) g;` : ''}
+     UPDATE shop.customers SET profile = jsonb_build_object('touched_by', 'n${i}') WHERE id <= 300 AND id % 3 = ${i - 1};
+     DELETE FROM shop.invoices WHERE note = 'seed' AND id <= 300 AND id % 3 = ${i - 1};`,
+    db,
+  );
+}
+
 export const notSpock = (t: string) => !/^(spock|snowflake)\./.test(t);
 
 export async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {

@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
 import { havePgedge, waitForSpockMesh } from '../harness/pgedge.js';
-import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor } from './pgedge-shop.js';
+import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor, writesOn } from './pgedge-shop.js';
 import { runCli, tempDir, writePlan } from './support.js';
 
 const DB = 'pge';
@@ -26,21 +26,6 @@ pgedgeClustersForFile(ready, DB, EXTRA_SCHEMA, (s, n) => {
   source = s;
   nodes = n;
 });
-
-/** Writes on one node after the switch: default keys everywhere, the standalone sequence, and changes to source rows only this node touches. */
-function writesOn(c: Cluster, i: number): Promise<void> {
-  return c.exec(
-    `INSERT INTO shop.customers (email) SELECT 'n${i}-' || g || '@example.com' FROM generate_series(1, 20) g;
-     INSERT INTO shop.orders (customer_id, total) SELECT 1, g FROM generate_series(1, 20) g;
-     INSERT INTO shop.invoices (order_id, number, note) SELECT g, nextval('shop.invoice_numbers'), 'n${i}' FROM generate_series(1, 20) g;
-     INSERT INTO shop.invoice_lines SELECT id, 2, 1.00 FROM shop.invoices WHERE note = 'n${i}';
-     INSERT INTO public.events (at, kind) SELECT now(), 'n${i}' FROM generate_series(1, 20) g;
-     INSERT INTO public.documents (name, body) SELECT 'n${i}-' || g, '\\x00' FROM generate_series(1, 20) g;
-     UPDATE shop.customers SET profile = jsonb_build_object('touched_by', 'n${i}') WHERE id <= 300 AND id % 3 = ${i - 1};
-     DELETE FROM shop.invoices WHERE note = 'seed' AND id <= 300 AND id % 3 = ${i - 1};`,
-    DB,
-  );
-}
 
 describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the target', () => {
   it('migrates under load, cuts over with snowflake sequences, then takes writes on all three nodes with nothing lost, doubled or left behind', async () => {
@@ -104,7 +89,7 @@ describe.skipIf(!ready)('a three-node pgEdge cluster (Spock 5, Snowflake) as the
     const lastInvoiceNumber = BigInt(await before('SELECT max(number)::text AS v FROM shop.invoices'));
 
     // All three nodes write at once.
-    await Promise.all(nodes.map((c, i) => writesOn(c, i + 1)));
+    await Promise.all(nodes.map((c, i) => writesOn(c, DB, i + 1, { documents: true })));
     await waitFor('every node to hold what the others wrote', async () => {
       const prints = await compareClusters(nodes, DB, tables);
       return prints.every((t) => t.equal);

@@ -15,7 +15,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
 import { havePgedge, waitForSpockMesh } from '../harness/pgedge.js';
-import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor } from './pgedge-shop.js';
+import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor, writesOn } from './pgedge-shop.js';
 import { runCli, tempDir, writePlan, databaseClosed, openForReading, reportProblems } from './support.js';
 
 const DB = 'rbpge';
@@ -41,21 +41,6 @@ pgedgeClustersForFile(ready, DB, EXTRA_SCHEMA, (s, n) => {
   source = s;
   nodes = n;
 });
-
-
-/** Writes on node i after the switch: default (Snowflake) keys, the standalone sequence, and changes to rows from the source only this node touches. */
-function writesOn(c: Cluster, i: number): Promise<void> {
-  return c.exec(
-    `INSERT INTO shop.customers (email) SELECT 'n${i}-' || g || '@example.com' FROM generate_series(1, 20) g;
-     INSERT INTO shop.orders (customer_id, total) SELECT 1, g FROM generate_series(1, 20) g;
-     INSERT INTO shop.invoices (order_id, number, note) SELECT g, nextval('shop.invoice_numbers'), 'n${i}' FROM generate_series(1, 20) g;
-     INSERT INTO shop.invoice_lines SELECT id, 2, 1.00 FROM shop.invoices WHERE note = 'n${i}';
-     INSERT INTO public.events (at, kind) SELECT now(), 'n${i}' FROM generate_series(1, 20) g;
-     UPDATE shop.customers SET profile = jsonb_build_object('touched_by', 'n${i}') WHERE id <= 300 AND id % 3 = ${i - 1};
-     DELETE FROM shop.invoices WHERE note = 'seed' AND id <= 300 AND id % 3 = ${i - 1};`,
-    DB,
-  );
-}
 
 /** The statements of the refusal's fix, as printed: those for the source, and those for every node. */
 function printedFix(stderr: string): { source: string; node: string } {
@@ -103,7 +88,7 @@ describe.skipIf(!ready)('cutover with fallback onto a three-node pgEdge cluster,
     for (const w of await Promise.all(nodes.map(spockWorkers))) expect(w).toHaveLength(2);
 
     // Every node writes; everything reaches the source through n1 alone.
-    await Promise.all(nodes.map((c, i) => writesOn(c, i + 1)));
+    await Promise.all(nodes.map((c, i) => writesOn(c, DB, i + 1, { documents: false })));
     await waitFor('every node\'s writes to reach the source through n1', async () => (await compareClusters([source, ...nodes], DB, tables)).every((t) => t.equal), 60_000);
     const [counts] = await source.query<Record<string, string>>(
       `SELECT (SELECT count(*) FROM shop.customers WHERE email ~ '^n[123]-') AS customers,

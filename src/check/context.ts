@@ -15,6 +15,11 @@ export interface CheckContext {
    * apply is not stopped by its own publications, slots and restored tables.
    */
   started: Set<string>;
+  /**
+   * apply's preflight, which shows only warnings and errors: a figure that can
+   * only ever feed an info finding is not worth waiting for there.
+   */
+  preflight?: boolean;
 }
 
 export type RelKind = 'r' | 'p' | 'v' | 'm' | 'S' | 'f';

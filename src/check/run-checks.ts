@@ -26,6 +26,8 @@ export interface RunChecksOptions {
   skip?: string[];
   /** As apply's --state-dir: where the journal and the default dump directory are. */
   stateDir?: string;
+  /** apply's preflight: info findings are not shown (see CheckContext.preflight). */
+  preflight?: boolean;
 }
 
 /** Task ids a started apply of this plan has journaled; an unreadable journal is apply's to report. */
@@ -48,7 +50,7 @@ export async function runChecks(loaded: LoadedPlan, opts: RunChecksOptions = {})
   checkSkipNames(skip);
   const { plan } = loaded;
   const stateDir = planStateDir(loaded, opts.stateDir);
-  const ctx: CheckContext = { loaded, plan, stateDir, started: startedTasks(loaded, stateDir) };
+  const ctx: CheckContext = { loaded, plan, stateDir, started: startedTasks(loaded, stateDir), preflight: opts.preflight };
 
   // Nodes and tools compare with what the source said, and start as soon as it
   // has: their checks then overlap the source's WAL-rate sample.

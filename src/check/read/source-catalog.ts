@@ -12,7 +12,11 @@ import { startWalSample } from './wal-rate.js';
 import { readFreezeAccess } from './freeze-access.js';
 
 export async function readSourceCatalog(c: pg.Client, ctx: CheckContext, summary: SourceSummary): Promise<SourceCatalog> {
-  const walRate = await startWalSample(c);
+  // The rate only decides a verdict under a limit (max_slot_wal_keep_size >= 0);
+  // with none it feeds an info finding, which apply's preflight does not show:
+  // there it is not worth the second it takes at the start of every apply.
+  const limited = (summary.settings.max_slot_wal_keep_size ?? -1) >= 0;
+  const walRate = await startWalSample(c, limited || !ctx.preflight);
   return readFacts(summary, {
     slots_in_use: () => readSlotsInUse(c),
     plan_slots: () => readPlanSlots(c, ctx, summary.version_num),

@@ -38,7 +38,7 @@ export async function applyCommand(file: string, opts: ApplyOptions, out: (s: st
       // A fresh apply is preceded by the preflight; a resumed one is not: what
       // it would flag (the plan's own slots, restored tables) is its own work.
       if (Object.keys(journal.data.tasks).length) return ensureApplyCanRun(loaded, journal, planDumpDir(loaded, planStateDir(loaded, opts.stateDir)));
-      const findings = await runChecks(loaded, { skip: opts.skipCheck, stateDir: opts.stateDir });
+      const findings = await runChecks(loaded, { skip: opts.skipCheck, stateDir: opts.stateDir, preflight: true });
       const shown = findings.filter((f) => f.severity !== 'info');
       if (shown.length) err(redactor.redact(formatTable(shown, 'preflight (migrate check)')));
       if (hasErrors(findings)) {

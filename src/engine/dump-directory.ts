@@ -55,17 +55,23 @@ export function restrictDumpDirectory(dir: string): void {
   if (existsSync(dir)) chmodSync(dir, 0o700);
 }
 
+/** pg_dump -Fd writes each table's rows to <dump id>.dat (compressed: .dat.gz, .lz4, .zst); a schema-only dump has none. */
+function holdsData(dir: string): boolean {
+  return readdirSync(dir).some((f) => /^\d+\.dat(\.\w+)?$/.test(f));
+}
+
 /** Removes the dump; says what was removed, or why it was kept. Nothing when there was none. */
 export function removeDumpDirectory(dir: string): { removed: string } | { kept: string } | undefined {
   if (!existsSync(dir)) return undefined;
   const shown = relative(process.cwd(), dir) || dir;
   if (!isDumpDirectory(dir)) return { kept: `kept ${shown}: it holds files pg_dump did not write` };
+  const what = holdsData(dir) ? "a complete copy of the source's data" : "the source's schema, no data (copy.method stream)";
   emptyDumpDirectory(dir);
   try {
     rmdirSync(dir);
   } catch {
     // A mount point, or a parent apply may not write: emptied is what matters.
-    return { removed: `the contents of the dump directory ${shown} (a complete copy of the source's data); the directory itself stays` };
+    return { removed: `the contents of the dump directory ${shown} (${what}); the directory itself stays` };
   }
-  return { removed: `the dump directory ${shown} (a complete copy of the source's data)` };
+  return { removed: `the dump directory ${shown} (${what})` };
 }

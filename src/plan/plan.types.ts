@@ -73,7 +73,7 @@ export interface Plan {
    */
   copy?: {
     /**
-     * dump: one pg_dump -Fd of the whole source to the runner's disk, then pg_restore onto every node. stream: only the schema is dumped (a few kB); each table is read once with COPY TO STDOUT and written into every node at once with COPY FROM STDIN, so the data never touches the runner's disk; indexes and constraints are built afterwards with pg_restore -j. dump is the default until stream has been proven on every target kind (pgEdge included).
+     * dump: one pg_dump -Fd of the whole source to the runner's disk, then pg_restore onto every node. stream: only the schema is dumped (a few kB); each table is read once with COPY TO STDOUT and written into every node at once with COPY FROM STDIN, so the data never touches the runner's disk; indexes and constraints are built afterwards with pg_restore -j. stream is the default: it passes every test dump passes (PostgreSQL and pgEdge nodes), is faster in every benchmark and needs no free disk the size of the data; dump stays for a runner that should hold a copy of the data, or a source on which stream's many COPY sessions are unwelcome.
      */
     method?: 'dump' | 'stream';
     /**

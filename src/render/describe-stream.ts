@@ -3,10 +3,14 @@ import type { TaskSpec } from '../plan/graph.js';
 import type { DescribeContext, TaskDescription } from './describe.js';
 import { copiesLargeObjects, schemaDumpCommand, sectionRestoreCommand, snapshotTransaction } from './copy-sql.js';
 
+const RESTORE_STARTED = { type: 'sql', sql: 'SELECT clock_timestamp() AS restore_started;', note: 'Note the time: Spock must queue nothing for the other nodes from here on (the pre-data restore, the COPY sessions and the post-data restore all keep their DDL local).' } as const;
+const NOTHING_QUEUED = "SELECT count(*) AS queued FROM spock.queue WHERE queued_at >= '<restore_started>';";
+
 export function describeStreamTask(spec: TaskSpec, ctx: DescribeContext): TaskDescription {
   const { plan, facts } = ctx;
   const snapshot = facts.anchor?.snapshot ?? '<anchor snapshot_name>';
   const node = spec.node!;
+  const pgedge = plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
   const nodes = plan.nodes.map((n) => n.name).join(', ');
   switch (spec.kind) {
     case 'dump-schema':
@@ -16,7 +20,7 @@ export function describeStreamTask(spec: TaskSpec, ctx: DescribeContext): TaskDe
       };
     case 'restore-pre-data':
       return {
-        steps: [{ type: 'command', command: sectionRestoreCommand(plan, node, ctx.dumpDir, 'pre-data'), note: 'Tables, types, functions and sequences, without indexes, constraints or triggers; all nodes at once.' }],
+        steps: [...(pgedge ? [{ ...RESTORE_STARTED, on: node }] : []), { type: 'command', command: sectionRestoreCommand(plan, node, ctx.dumpDir, 'pre-data'), note: 'Tables, types, functions and sequences, without indexes, constraints or triggers; all nodes at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables, empty.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
       };
     case 'copy-tables': {
@@ -49,7 +53,11 @@ export function describeStreamTask(spec: TaskSpec, ctx: DescribeContext): TaskDe
     case 'restore-post-data':
       return {
         steps: [{ type: 'command', command: sectionRestoreCommand(plan, node, ctx.dumpDir, 'post-data'), note: 'Indexes, constraints and triggers, built in parallel; all nodes at once.' }],
-        check: { text: 'pg_restore exited 0; the node has the source\'s indexes.', on: node, sql: "SELECT count(*) AS indexes FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
+        check: {
+          text: `pg_restore exited 0; the node has the source's indexes.${pgedge ? " Spock queued none of the copy's DDL (0)." : ''}`,
+          on: node,
+          sql: `SELECT count(*) AS indexes FROM pg_indexes WHERE schemaname NOT IN ('pg_catalog', 'information_schema');${pgedge ? `\n${NOTHING_QUEUED}` : ''}`,
+        },
       };
     default:
       throw new Error(`${spec.kind} is not a task of copy.method stream`);

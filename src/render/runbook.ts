@@ -121,7 +121,7 @@ const PREREQ_SOURCE = `SELECT current_setting('wal_level') AS wal_level,
 const PREREQ_NODE = "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'snowflake');";
 
 /** Not a task of the graph: `migrate cutover` (with a fallback stream, `migrate finalize`) removes the dump once all of them have succeeded. */
-function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
+function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[], stream: boolean) {
   const last = tasks.filter((t) => !tasks.some((x) => x.deps.includes(t.id)));
   return {
     number,
@@ -129,7 +129,7 @@ function removeDumpStep(number: number, dumpDir: string, tasks: TaskSpec[]) {
     title: 'Remove the dump',
     deps: last.map((t) => `\`${t.id}\``).join(', '),
     parallel: '',
-    blocks: [{ heading: "Shell, in the plan's directory", body: { lang: 'sh', text: `rm -rf ${shellQuote(dumpDir)}` }, note: 'The dump is a complete copy of the source\'s data, and the data is on the nodes now. `migrate cutover` (with cutover.fallback, `migrate finalize`) removes it once every step has succeeded (and `migrate abort` does too).' }],
+    blocks: [{ heading: "Shell, in the plan's directory", body: { lang: 'sh', text: `rm -rf ${shellQuote(dumpDir)}` }, note: `${stream ? 'It holds the source\'s schema only (copy.method stream), which the nodes have now.' : 'The dump is a complete copy of the source\'s data, and the data is on the nodes now.'} \`migrate cutover\` (with cutover.fallback, \`migrate finalize\`) removes it once every step has succeeded (and \`migrate abort\` does too).` }],
     check: null,
   };
 }
@@ -160,7 +160,7 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
   });
   // With a fallback stream the dump stays until finalize: after a rollback, abort --drop-data reads from it what to drop.
   const last = fallbackOf(plan) ? 'finalize' : 'cutover';
-  stages[last === 'finalize' ? 3 : 1].steps.push(removeDumpStep(0, ctx.dumpDir, buildGraph(plan, last).tasks));
+  stages[last === 'finalize' ? 3 : 1].steps.push(removeDumpStep(0, ctx.dumpDir, buildGraph(plan, last).tasks, plan.copy.method === 'stream'));
   // Numbered in the order they stand: the dump's removal ends the cutover, before rollback and finalize.
   number = 0;
   for (const st of stages) for (const step of st.steps) step.number = ++number;

@@ -6,7 +6,7 @@
 // `migrate apply` and `migrate cutover` leave: the runbook and the executor
 // cannot drift apart unnoticed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import pg from 'pg';
@@ -387,7 +387,9 @@ async function setUp(door: '3a' | '3b'): Promise<{ hand: ByHand; runbook: Runboo
   const dir = tempDir(`by-hand-${door}`);
   const planDir = join(dir, 'plans');
   mkdirSync(planDir);
-  copyFileSync(join(ROOT, 'plans', 'sandbox.yaml'), join(planDir, 'sandbox.yaml'));
+  // The dump path: its runbook names every command in full. A stream plan's runbook shows its copy as one
+  // pattern for every table (COPY <schema>.<table> ...), which a person applies per table, not a script.
+  writeFileSync(join(planDir, 'sandbox.yaml'), `${readFileSync(join(ROOT, 'plans', 'sandbox.yaml'), 'utf8')}copy:\n  method: dump\n`);
   const env = {
     SANDBOX_SOURCE_PASSWORD: source.password,
     SANDBOX_SOURCE_PORT: String(source.port),

@@ -76,7 +76,7 @@ describe('secrets in hooks', () => {
       '    after: catch-up',
       "    sql: SELECT length('${HOOK_TOKEN}') > 0",
     ].join('\n');
-    const { file, env } = writePlan(dir, { name, source, nodes: [n1], db, extra });
+    const { file, env } = writePlan(dir, { name, source, nodes: [n1], db, extra, copyMethod: 'dump' });
     const token = 'tok-' + md5(String(Math.random()));
     const allEnv = { ...env, HOOK_TOKEN: token };
     const secrets = [source.password, n1.password, token];
@@ -119,18 +119,21 @@ describe('secrets in hooks', () => {
     }
   }, 120_000);
 
-  it('abort removes the dump directory and says where it was', async () => {
-    const name = 'abort-dump';
-    const db = 'abort_dump';
+  it.each([
+    ['dump', "a complete copy of the source's data"],
+    ['stream', "the source's schema, no data (copy.method stream)"],
+  ])('abort removes the dump directory and says where it was and what it held (copy.method %s)', async (method, held) => {
+    const name = `abort-dump-${method}`;
+    const db = `abort_dump_${method}`;
     await Promise.all([source, n1].map((c) => c.createDatabase(db)));
     await source.exec(SAMPLE_SCHEMA, db);
     const dir = tempDir(name);
-    const { file, env } = writePlan(dir, { name, source, nodes: [n1], db });
+    const { file, env } = writePlan(dir, { name, source, nodes: [n1], db, copyMethod: method });
     expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
     expect(existsSync(join(dir, '.migrate', name, 'dump', 'toc.dat'))).toBe(true);
     const r = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`removed the dump directory .migrate/${name}/dump (a complete copy of the source's data)`);
+    expect(r.stdout).toContain(`removed the dump directory .migrate/${name}/dump (${held})`);
     expect(existsSync(join(dir, '.migrate', name, 'dump'))).toBe(false);
   }, 90_000);
 });

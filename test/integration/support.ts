@@ -71,7 +71,7 @@ export function writePlan(dir: string, spec: PlanSpec): { file: string; env: Rec
     '  jobs: 2',
     'catch_up:',
     '  timeout_seconds: 120',
-    // COPY_METHOD=stream runs every test that writes its plan here under the stream copy.
+    // COPY_METHOD=dump runs every test that writes its plan here under the dump copy (stream is the default).
     ...((spec.copyMethod ?? process.env.COPY_METHOD) ? ['copy:', `  method: ${spec.copyMethod ?? process.env.COPY_METHOD}`, '  jobs: 2'] : []),
     spec.extra ?? '',
   ];

@@ -154,7 +154,7 @@ describe('migrate plan', () => {
   it('exits 0 and prints the graph with no password', () => {
     const r = migrate('plan', EXAMPLE);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('== migrate apply: 25 tasks in 9 waves');
+    expect(r.stdout).toContain('== migrate apply: 29 tasks in 11 waves');
     expect(r.stdout).toContain('CONNECTION \'postgresql://migrator:****@source.example.com:5432/app?sslmode=require\'');
     expectNoPassword(r.all);
   });

@@ -13,11 +13,20 @@ const step = (title: RegExp) => md.split(/\n### /).find((s) => title.test(s.spli
 const checkOf = (s: string) => s.slice(s.indexOf('**Check:**'));
 
 describe('the runbook of a pgEdge plan', () => {
-  it('restores with Spock DDL replication off in every connection of pg_restore, and checks that nothing was queued', () => {
-    const restore = step(/Restore the dump onto n1/);
+  it('restores with Spock DDL replication off in every connection of pg_restore, and checks that nothing was queued (copy.method dump)', () => {
+    const dumped = renderRunbook({ ...pgedge, copy: { ...pgedge.copy, method: 'dump' } }, { dumpDir: '/var/backups/app', facts: {}, file: 'plan.yaml' });
+    const restore = dumped.split(/\n### /).find((s) => /Restore the dump onto n1/.test(s.split('\n')[0])) ?? '';
     expect(restore).toContain("options='\\''-c spock.enable_ddl_replication=off -c spock.include_ddl_repset=off -c spock.allow_ddl_from_functions=off'\\''");
     expect(checkOf(restore)).toContain("SELECT count(*) AS queued FROM spock.queue WHERE queued_at >= '<restore_started>';");
     expect(restore.indexOf('SELECT clock_timestamp() AS restore_started;')).toBeLessThan(restore.indexOf('pg_restore'));
+  });
+
+  it('notes the time before the pre-data restore and checks after the post-data one that Spock queued nothing (copy.method stream, the default)', () => {
+    const pre = step(/Create the tables on n1 \(pre-data\)/);
+    const post = step(/Build indexes, constraints and triggers on n1/);
+    expect(pre.indexOf('SELECT clock_timestamp() AS restore_started;')).toBeLessThan(pre.indexOf('pg_restore'));
+    for (const s of [pre, post]) expect(s).toContain("options='\\''-c spock.enable_ddl_replication=off -c spock.include_ddl_repset=off -c spock.allow_ddl_from_functions=off'\\''");
+    expect(checkOf(post)).toContain("SELECT count(*) AS queued FROM spock.queue WHERE queued_at >= '<restore_started>';");
   });
 
   it('keeps a DSN\'s own options and adds the session settings after them', () => {

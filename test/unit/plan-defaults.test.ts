@@ -23,7 +23,7 @@ describe('defaults filled by validation', () => {
     ['publish', plan.publish, {}],
     ['tools', plan.tools, {}],
     ['dump.jobs', plan.dump.jobs, 4],
-    ['copy.method', plan.copy.method, 'dump'],
+    ['copy.method', plan.copy.method, 'stream'],
     ['copy.jobs', plan.copy.jobs, 4],
     ['copy.split_above_mb', plan.copy.split_above_mb, 1024],
     ['copy.binary', plan.copy.binary, true],

@@ -89,6 +89,8 @@ async function takeOver(loaded: LoadedPlan, me: RunIdentity, journal: Journal, f
   for (const r of plan.replication) await withClient(dsnOf(r.node), label(r.node), (c) => detachAndDropSubscription(c, r.subscription));
   journal.forget(Object.keys(journal.data.tasks));
   const now = new Date().toISOString();
-  for (const n of plan.nodes) journal.data.tasks[`restore:${n.name}`] = { status: 'failed', started_at: now, finished_at: now, attempts: 1, summary: 'taken over from another run: redone from scratch' };
+  // The first task that writes the schema onto a node: redone, it drops what is there first.
+  const first = plan.copy.method === 'stream' ? 'pre-data' : 'restore';
+  for (const n of plan.nodes) journal.data.tasks[`${first}:${n.name}`] = { status: 'failed', started_at: now, finished_at: now, attempts: 1, summary: 'taken over from another run: redone from scratch' };
   journal.save();
 }

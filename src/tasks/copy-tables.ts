@@ -30,6 +30,7 @@ import { copyLargeObjects, copySequences, enterSnapshot, listRelations, serverMa
 import { copiesLargeObjects, copyInSql, copyOutSql, ctidCondition, qualified, splitTablesTruncateSql, type CopyUnit } from '../render/copy-sql.js';
 import { pageRanges } from '../render/copy-ranges.js';
 import { CopyProgress, type TableCopied } from './stream-copy-progress.js';
+import { watchCopies } from './copy-progress.js';
 import { formatBytes } from '../pg/replication-state.js';
 
 /** Journaled per table, once every node has it whole (all its ranges): which nodes, under which snapshot. */
@@ -213,7 +214,9 @@ export const copyTables: TaskRunner = async (ctx) => {
     // Before any range: the ranges of a table write into it from several sessions at once.
     if (split.length) await Promise.all(nodes.map((n) => n.query(splitTablesTruncateSql(split))));
     const progress = new CopyProgress(tables.length, tables.reduce((a, t) => a + t.bytes, 0), (l) => ctx.progress(l));
-    await runJobs(ctx, s, queue, state, progress);
+    // Every node writes at the pace of the slowest, so the first one's rows stand for all.
+    const stopWatching = watchCopies(ctx, ctx.plan.nodes[0].name, (l) => progress.copying(l));
+    await runJobs(ctx, s, queue, state, progress).finally(stopWatching);
     const rest = await copyTheRest(ctx, nodes, catalog, relations.filter((r) => r.kind === 'S'));
     const tot = progress.totals();
     const binary = Object.values(state.tables).filter((t) => t.format === 'binary').length;

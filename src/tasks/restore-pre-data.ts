@@ -32,8 +32,9 @@ export const restorePreData: TaskRunner = async (ctx) => {
   const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
   const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   if (mark) ctx.record({ spock_marks: { ...(ctx.facts.spock_marks as SpockMarks | undefined), [node]: mark } });
-  const step = ctx.describe().steps[0];
-  if (step.type !== 'command') throw new Error('pre-data step is not a command');
+  // On a pgEdge node the runbook notes the time first (by hand); the run took its mark above.
+  const step = ctx.describe().steps.find((x) => x.type === 'command');
+  if (!step || step.type !== 'command') throw new Error('pre-data step is not a command');
   const res = await ctx.run(step.command, `pg_restore-pre-data-${node}`);
   if (res.exitCode !== 0) {
     throw new OperationError(`pg_restore --section=pre-data onto ${node} exited ${res.exitCode}: ${res.tail.filter((l) => /error/i.test(l)).slice(-3).join(' | ') || res.tail.slice(-3).join(' | ')}`, `Full output: ${join(ctx.runDir, `pg_restore-pre-data-${node}.log`)}`);

@@ -65,6 +65,10 @@ describe('the stream copy progress', () => {
     p.tableDone('public.a', 1000, { rows: 10, bytes: 900, ms: 5 });
     expect(lines).toContain('public.a: 10 rows, 900 B in 0.0 s');
     expect(lines[lines.length - 1]).toMatch(/^1\/2 tables, 900 B, 10 rows, .*\/s/);
+    p.copying('public.b 4.0 kB, 3 of ~5 rows');
+    expect(p.line()).toMatch(/^1\/2 tables, .*; copying: public\.b 4\.0 kB, 3 of ~5 rows$/);
+    p.copying('');
+    expect(p.line()).not.toContain('copying');
     p.tableDone('public.b', 1000, { rows: 5, bytes: 0, ms: 5 });
     expect(p.line()).not.toContain('left');
     expect(p.totals()).toMatchObject({ tables: 2, rows: 15 });

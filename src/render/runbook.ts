@@ -175,6 +175,8 @@ export function renderRunbook(plan: ResolvedPlan, ctx: Omit<DescribeContext, 'pl
     dumpDir: ctx.dumpDir,
     dumpJobs: plan.dump.jobs,
     restoreJobs: plan.restore.jobs,
+    stream: plan.copy.method === 'stream',
+    copyJobs: plan.copy.jobs,
     mermaid: mermaid(plan),
     stages,
     rollback: rollback(plan, sourceDatabase({ ...ctx, plan, reveal: false }), ctx.file),

@@ -275,6 +275,17 @@ describe('the runbook', () => {
     expect(md).toContain('postgresql://migrator:****@source.example.com');
   });
 
+  it('says in its overview how the data is copied, and what reads the anchor snapshot, for either copy.method', () => {
+    // example is a copy.method dump plan
+    expect(md).toContain('- **Dump:** directory');
+    expect(md).toContain('The one `pg_dump` reads that snapshot');
+    expect(md).toContain('The dump is a complete copy of the source\'s data');
+    const streamed = renderRunbook(planFromFile(TWO_NODE_PLAN), { dumpDir: DUMP_DIR, facts: {}, file: 'plan.yaml' });
+    expect(streamed).toContain('- **Copy:** streamed (`copy.method: stream`)');
+    expect(streamed).toContain('The schema dump and every table\'s COPY read that snapshot');
+    expect(streamed).toContain('It holds the source\'s schema only (copy.method stream)');
+  });
+
   it('has an overview, a Mermaid diagram of the task graph, and both stages', () => {
     expect(md).toMatch(/^# Runbook: aurora-to-pgedge\n/);
     expect(md).toContain('## Overview');

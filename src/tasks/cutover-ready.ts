@@ -18,11 +18,13 @@ export const cutoverReady: TaskRunner = async (ctx) => {
     throw new OperationError('apply has not finished for this plan', 'Run `migrate apply` first; cutover starts from nodes that are streaming and caught up.');
   }
   const problems: string[] = [];
+  // Judged after the wait for workers started again: a look from before it
+  // would call a worker that failed once and is back "failed and not running".
+  await workersBack(ctx);
   // A worker that keeps failing, with its error: a column or table made on the source by hand, a duplicate key.
   const workers = await Promise.all(plan.replication.map(async (r) => nodeWorker(await ctx.db(r.node), r.node, r.subscription)));
   const failing = new Set(workers.filter(workerBroken).map((w) => w.node));
   const applySync: Record<string, string> = {};
-  await workersBack(ctx);
   const slots = await readSlots(await ctx.db('source'), plan.replication.map((r) => r.slot), null);
   for (const r of plan.replication) {
     const sub = await readSubscription(await ctx.db(r.node), r.subscription);

@@ -140,7 +140,10 @@ export interface FixStep {
 
 /** Waits until every slot of the database has confirmed the source position read once now. */
 export async function waitForSlots(source: Cluster, db: string, timeoutMs = 60_000): Promise<void> {
-  const [{ lsn }] = await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn', [], db);
+  // The insert position, not pg_current_wal_lsn(): these clusters commit with synchronous_commit off, so
+  // the last commit can still be in the WAL buffers, behind the write position, and a wait for that
+  // would end before the node has it (the tool's catch-up and drain read the insert position too).
+  const [{ lsn }] = await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn', [], db);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const rows = await source.query<{ behind: number }>(

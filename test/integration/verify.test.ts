@@ -91,7 +91,10 @@ type TableJson = { table: string; status: string; compared: string; key: string[
 const tableOf = (json: any, node: string, table: string): TableJson => json.nodes.find((n: any) => n.node === node).tables.find((t: any) => t.table === table);
 
 async function caughtUp(): Promise<void> {
-  const [{ lsn }] = await source.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn', [], DB);
+  // The insert position, not pg_current_wal_lsn(): these clusters commit with synchronous_commit off, so
+  // the last commit can still be in the WAL buffers, behind the write position, and a wait for that
+  // would end before the node has it (the tool's catch-up and drain read the insert position too).
+  const [{ lsn }] = await source.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn', [], DB);
   await waitFor('both slots to confirm the source position', async () => {
     const rows = await source.query<{ ok: boolean }>(
       `SELECT count(*) = 2 AND bool_and(confirmed_flush_lsn >= $1::pg_lsn) AS ok FROM pg_replication_slots WHERE slot_name IN ('slot_n1', 'slot_n2')`,

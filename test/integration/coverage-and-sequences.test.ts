@@ -135,7 +135,8 @@ describe('sequences at cutover', () => {
       INSERT INTO "ops.v2".jobs (v) SELECT 'j' FROM generate_series(1, 100); SELECT nextval('"ops.v2"."batch.seq"') FROM generate_series(1, 10);`;
     // Named in publish.schemas too: the dump's --schema pattern, the publication and the sequences' scope all take it whole.
     const { db, dir, file, env } = await setUp('seq-dot', [n1, n2], schema, 'publish:\n  schemas: [shop, "ops.v2"]');
-    expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
+    const apply = await runCli(['apply', file], { cwd: dir, env });
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
     const status = await runCli(['status', file], { cwd: dir, env });
     expect(status.code, status.stdout).toBe(0);
     const cutover = await runCli(['cutover', file], { cwd: dir, env });

@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
+    globalSetup: ['./test/build-once.ts'],
     projects: [
       // First and alone: beside the integration files its CPU-bound minutes
       // would slow the servers that the kill and freeze tests time.

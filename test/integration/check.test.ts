@@ -2,7 +2,7 @@
 // provoked on purpose and must come back with its fix; a clean setup passes.
 // The clusters are shared; each test works in databases of its own.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,16 +15,6 @@ import { UsageError } from '../../src/errors.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-
-function newestSource(path: string): number {
-  return readdirSync(path, { withFileTypes: true }).reduce((newest, e) => Math.max(newest, e.isDirectory() ? newestSource(join(path, e.name)) : statSync(join(path, e.name)).mtimeMs), 0);
-}
-
-/** dist/ as the CLI test runs it; type errors elsewhere in the tree still emit JavaScript. */
-async function buildIfStale(): Promise<undefined> {
-  if (existsSync(CLI) && statSync(CLI).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
-  await execa(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { cwd: ROOT, reject: false });
-}
 
 interface NodeSpec {
   cluster: Cluster;
@@ -144,7 +134,6 @@ describe('migrate check', () => {
       startCluster({ name: 'n1' }),
       startCluster({ name: 'n2' }),
       startCluster({ name: 'replica', settings: { wal_level: 'replica' } }),
-      buildIfStale(),
     ]);
   });
 

@@ -97,7 +97,6 @@ const resultOf = (report: any, query: string, target: string) => report.queries.
 const verdictOf = (report: any, query: string, node: string) => report.queries.find((q: any) => q.name === query).verdicts.find((v: any) => v.node === node);
 
 beforeAll(async () => {
-  const build = execa('npx', ['tsc', '-p', '.'], { cwd: ROOT, reject: false });
   [source, n1, n2] = await startClusters(['cmp-src', 'cmp-n1', 'cmp-n2'], {
     shared_preload_libraries: 'pg_stat_statements',
     // One core per scan: a parallel seq scan on n2 would take both cores of the machine from the other targets.
@@ -109,7 +108,6 @@ beforeAll(async () => {
   }));
   dir = mkdtempSync(path.join(os.tmpdir(), 'compare-it-'));
   writeFileSync(path.join(dir, 'queries.yaml'), QUERIES);
-  await build;
   if (!existsSync(CLI)) throw new Error('dist/cli/main.js was not built');
 });
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { clustersForFile, runCli, takesWrite, type FixStep } from './support.js';
+import { clustersForFile, runCli, takesSampleWrite, type FixStep } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -21,7 +21,7 @@ INSERT INTO shop.orders (customer_id, total) SELECT 1 + i % 500, i % 90 + 0.5 FR
 
 const setUp = (name: string, nodes: Cluster[], schema: string, extra = '') => migration(name, { nodes, schema, extra });
 
-const sourceWritable = (db: string) => takesWrite(source, db, "INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')");
+const sourceWritable = (db: string) => takesSampleWrite(source, db);
 
 describe('tables the publication carries and a subscription does not know', () => {
   it('status, verify and cutover name each table and column with its fix; after the printed fix the cutover completes and the nodes are exact', async () => {

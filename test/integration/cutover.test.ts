@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { SAMPLE_LOAD, clustersForFile, reportProblems, runCli, takesWrite } from './support.js';
+import { SAMPLE_LOAD, clustersForFile, reportProblems, runCli, takesSampleWrite } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -18,7 +18,7 @@ function lastReport(dir: string, name: string, stage: string): Record<string, an
   return JSON.parse(readFileSync(join(runs, last, 'report.json'), 'utf8'));
 }
 
-const sourceWritable = (db: string) => takesWrite(source, db, "INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')");
+const sourceWritable = (db: string) => takesSampleWrite(source, db);
 
 async function leftovers(db: string, tag: string): Promise<string[]> {
   const found: string[] = [];

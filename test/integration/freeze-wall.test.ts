@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
 import { spawn } from 'node:child_process';
-import { CLI, SAMPLE_LOAD, clustersForFile, reportProblems, runCli, waitForSlots, type Migration, takesWrite } from './support.js';
+import { CLI, SAMPLE_LOAD, clustersForFile, reportProblems, runCli, waitForSlots, type Migration, takesSampleWrite } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -27,7 +27,7 @@ function lastReport(dir: string, name: string): Record<string, any> {
   return JSON.parse(readFileSync(join(runs, last, 'report.json'), 'utf8'));
 }
 
-const sourceWritable = (db: string) => takesWrite(source, db, "INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')");
+const sourceWritable = (db: string) => takesSampleWrite(source, db);
 
 async function exactEverywhere(db: string): Promise<string[]> {
   const tables = await userTables(source, db);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, SAMPLE_SCHEMA, SAMPLE_LOAD, waitFor } from './support.js';
 
 const DB = 'mm';
 
@@ -51,14 +51,6 @@ afterAll(async () => {
 
 async function migratedTables(c: Cluster): Promise<string[]> {
   return (await userTables(c, DB)).filter((t) => !t.startsWith('pglogical.'));
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 describe.skipIf(!hasPglogical)('a pglogical multi-master target', () => {

@@ -43,14 +43,6 @@ export function writesOn(c: Cluster, db: string, i: number, opts: { documents: b
 
 export const notSpock = (t: string) => !/^(spock|snowflake)\./.test(t);
 
-export async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /**
  * The file's source and three meshed pgEdge nodes, database `db` on each and
  * the sample plus `extraSchema` on the source, started before its tests

@@ -10,8 +10,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
 import { havePgedge, waitForSpockMesh } from '../harness/pgedge.js';
-import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor, writesOn } from './pgedge-shop.js';
-import { runCli, tempDir, writePlan } from './support.js';
+import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, writesOn } from './pgedge-shop.js';
+import { runCli, tempDir, writePlan, waitFor } from './support.js';
 
 const DB = 'pge';
 const ready = havePgedge('the pgEdge tests');

@@ -2,7 +2,7 @@
 // the truth meanwhile, and rollback run again completes, exact.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD, takesSampleWrite } from './support.js';
 
 let source: Cluster, n1: Cluster;
 
@@ -13,15 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([source, n1].filter(Boolean).map((c) => c.stop()));
 });
-
-async function writable(c: Cluster, db: string): Promise<boolean> {
-  try {
-    await c.exec("INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')", db);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a rollback killed after the nodes\' freeze', () => {
   it('leaves the nodes frozen and says so in status; rollback run again completes and the source equals the node', async () => {
@@ -44,8 +35,8 @@ describe('a rollback killed after the nodes\' freeze', () => {
       await load.stop();
     }
     expect(killed.signal ?? killed.code).toBe('SIGKILL');
-    expect(await writable(n1, db)).toBe(false);
-    expect(await writable(source, db)).toBe(false);
+    expect(await takesSampleWrite(n1, db)).toBe(false);
+    expect(await takesSampleWrite(source, db)).toBe(false);
     const status = await runCli(['status', file], { cwd: dir, env });
     expect(status.stdout).toMatch(/!! Writes on the nodes are frozen since .* by a rollback that did not finish.*`migrate rollback/s);
 
@@ -54,8 +45,8 @@ describe('a rollback killed after the nodes\' freeze', () => {
     expect(await databaseClosed(n1, db)).toBe(true);
     await openForReading(n1, db);
     expect((await compareClusters([source, n1], db, await userTables(source, db))).filter((t) => !t.equal)).toEqual([]);
-    expect(await writable(source, db)).toBe(true);
-    expect(await writable(n1, db)).toBe(false);
+    expect(await takesSampleWrite(source, db)).toBe(true);
+    expect(await takesSampleWrite(n1, db)).toBe(false);
     expect((await runCli(['status', file], { cwd: dir, env })).stdout).toContain('Rolled back at');
     // Done is done: a third run changes nothing.
     const third = await runCli(['rollback', file], { cwd: dir, env });
@@ -75,7 +66,7 @@ describe('the fallback stream on failure paths', () => {
     expect((await runCli(['apply', file], { cwd: dir, env })).code).toBe(0);
     const off = await runCli(['cutover', file], { cwd: dir, env });
     expect(off.code).toBe(1);
-    expect(await writable(source, db)).toBe(true);
+    expect(await takesSampleWrite(source, db)).toBe(true);
     expect(await n1.query("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'rb_fail_fallback%'")).toEqual([]);
     expect(await n1.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
     expect(await source.query("SELECT subname FROM pg_subscription WHERE subname LIKE 'rb_fail_fallback%'", [], db)).toEqual([]);
@@ -86,8 +77,8 @@ describe('the fallback stream on failure paths', () => {
     const rb = await runCli(['rollback', file], { cwd: dir, env });
     expect(rb.code).toBe(1);
     expect(rb.stderr).toContain('The nodes take writes again and the fallback stream keeps running');
-    expect(await writable(n1, db)).toBe(true);
-    expect(await writable(source, db)).toBe(false);
+    expect(await takesSampleWrite(n1, db)).toBe(true);
+    expect(await takesSampleWrite(source, db)).toBe(false);
     expect((await source.query("SELECT subenabled FROM pg_subscription WHERE subname = 'rb_fail_fallback_sub'", [], db))[0]).toEqual({ subenabled: true });
   });
 });

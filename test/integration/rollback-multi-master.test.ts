@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, PG_BIN, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD, waitFor } from './support.js';
 
 const DB = 'rbmm';
 const PGLOGICAL = join(PG_BIN, '..', 'lib', 'pglogical.so');
@@ -33,14 +33,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([source, n1, n2].filter(Boolean).map((c) => c.stop()));
 });
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe.skipIf(!hasPglogical)('cutover with fallback on a pglogical target, then rollback', () => {
   it('sends the writes of both nodes to the source through n1\'s one reverse stream, and rolls back exactly', async () => {

@@ -15,8 +15,8 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
 import { havePgedge, waitForSpockMesh } from '../harness/pgedge.js';
-import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, waitFor, writesOn } from './pgedge-shop.js';
-import { runCli, tempDir, writePlan, databaseClosed, openForReading, reportProblems } from './support.js';
+import { INVOICES, INVOICE_LOAD, notSpock, pgedgeClustersForFile, writesOn } from './pgedge-shop.js';
+import { runCli, tempDir, writePlan, databaseClosed, openForReading, reportProblems, waitFor } from './support.js';
 
 const DB = 'rbpge';
 const ready = havePgedge('the pgEdge rollback test');

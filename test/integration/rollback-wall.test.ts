@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startClusters, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, openForReading, SAMPLE_SCHEMA } from './support.js';
+import { runCli, tempDir, writePlan, openForReading, SAMPLE_SCHEMA, takesSampleWrite, waitFor } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -43,27 +43,10 @@ async function closed(c: Cluster, db: string): Promise<boolean> {
   return !(await c.query<{ datallowconn: boolean }>('SELECT datallowconn FROM pg_database WHERE datname = $1', [db], 'postgres'))[0].datallowconn;
 }
 
-async function writable(c: Cluster, db: string): Promise<boolean> {
-  try {
-    await c.exec("INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')", db);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Ends the fallback stream's walsender on n1, from another database (n1's own may be closed). */
 async function endFallbackWalsender(slot: string): Promise<void> {
   await n1.query('SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', [slot], 'postgres');
-  await waitFor('the walsender to go', async () => !(await n1.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot], 'postgres'))[0]?.active);
+  await waitFor('the walsender to go', async () => !(await n1.query<{ active: boolean }>('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [slot], 'postgres'))[0]?.active, 30_000, 100);
 }
 
 type WriterKind = 'pgoptions' | 'begin-read-write' | 'set-off';
@@ -153,7 +136,7 @@ describe('the nodes\' wall on the ways through and out', () => {
     expect(refused.stderr).toContain("COMMIT PREPARED 'rw_prepared'; or ROLLBACK PREPARED 'rw_prepared'");
     expect(refused.stderr).toContain('Nothing was frozen');
     expect(await closed(n1, db)).toBe(false);
-    expect(await writable(n1, db)).toBe(true);
+    expect(await takesSampleWrite(n1, db)).toBe(true);
     await n1.exec("COMMIT PREPARED 'rw_prepared'", db);
 
     // The source's apply of n1's next write waits on a lock: the drain is still waiting when the walsender goes.
@@ -162,7 +145,7 @@ describe('the nodes\' wall on the ways through and out', () => {
     await locker.query('BEGIN; LOCK TABLE shop.customers IN ACCESS EXCLUSIVE MODE');
     await n1.exec("INSERT INTO shop.customers (email) VALUES ('behind-the-lock@example.com')", db);
     const running = runCli(['rollback', file], { cwd: dir, env });
-    await waitFor('n1 to be closed by the rollback', () => closed(n1, db));
+    await waitFor('n1 to be closed by the rollback', () => closed(n1, db), 30_000, 100);
     await endFallbackWalsender(slot);
     const lost = await running;
     await locker.query('ROLLBACK');
@@ -171,7 +154,7 @@ describe('the nodes\' wall on the ways through and out', () => {
     expect(lost.stderr).toContain(`the stream of slot ${slot} disconnected while the nodes were closed to connections`);
     expect(lost.stderr).toContain('The nodes take writes again and the fallback stream keeps running');
     expect(await closed(n1, db)).toBe(false);
-    expect(await writable(n1, db)).toBe(true);
+    expect(await takesSampleWrite(n1, db)).toBe(true);
     await waitFor('the stream to reconnect and bring n1\'s writes', async () => (await source.query("SELECT 1 FROM shop.customers WHERE email IN ('behind-the-lock@example.com', 'prepared@example.com')", [], db)).length === 2);
 
     // Killed at its switch_hook: the nodes stay closed, and status says so, with the statements that open them.
@@ -199,7 +182,7 @@ describe('the nodes\' wall on the ways through and out', () => {
     // abort --drop-data below must cope with closed nodes: n2 stays closed, n1 is opened only to be compared.
     await openForReading(n1, db);
     expect((await compareClusters([source, n1], db, await userTables(source, db))).filter((t) => !t.equal)).toEqual([]);
-    expect(await writable(source, db)).toBe(true);
+    expect(await takesSampleWrite(source, db)).toBe(true);
 
     // A plain abort leaves the closed nodes as they are and says so (nothing of the replication is left to remove).
     await n1.query(`ALTER DATABASE ${db} WITH ALLOW_CONNECTIONS false`, [], 'postgres');
@@ -216,6 +199,6 @@ describe('the nodes\' wall on the ways through and out', () => {
       expect(await n.query("SELECT tablename FROM pg_tables WHERE schemaname = 'shop'", [], db)).toEqual([]);
       expect(await n.query('SELECT pubname FROM pg_publication', [], db)).toEqual([]);
     }
-    expect(await writable(source, db)).toBe(true);
+    expect(await takesSampleWrite(source, db)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startClusters, startWriteLoad, compareClusters, userTables, type Cluster } from '../harness/index.js';
-import { runCli, tempDir, writePlan, reportProblems, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD } from './support.js';
+import { runCli, tempDir, writePlan, reportProblems, databaseClosed, openForReading, SAMPLE_SCHEMA, SAMPLE_LOAD, takesSampleWrite, waitFor } from './support.js';
 
 let source: Cluster, n1: Cluster, n2: Cluster;
 
@@ -45,15 +45,6 @@ function lastReport(dir: string, name: string, stage: string): Record<string, an
   return JSON.parse(readFileSync(join(runs, last, 'report.json'), 'utf8'));
 }
 
-async function writable(c: Cluster, db: string): Promise<boolean> {
-  try {
-    await c.exec("INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')", db);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The next value each sequence hands out, read from the sequence itself. */
 async function nextValues(c: Cluster, db: string): Promise<Map<string, bigint>> {
   const out = new Map<string, bigint>();
@@ -78,26 +69,18 @@ async function fallbackLeft(db: string, tag: string): Promise<string[]> {
   return found;
 }
 
-async function waitUntil(what: string, test: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
-
 describe('cutover with fallback, then migrate rollback', () => {
   it('streams the node\'s writes to the read-only source, and rolls back exactly under a write load: equal rows, sequences past the nodes\', a writable source', async () => {
     const { db, dir, file, env } = await migrated('rb-load');
     // The source stays closed to the application's writes, yet its fallback apply worker writes.
-    expect(await writable(source, db)).toBe(false);
+    expect(await takesSampleWrite(source, db)).toBe(false);
     const [sub] = await source.query<{ subenabled: boolean }>("SELECT subenabled FROM pg_subscription WHERE subname = 'rb_load_fallback_sub'", [], db);
     expect(sub.subenabled).toBe(true);
     // No loop: no forward subscription is left on the nodes.
     for (const n of [n1, n2]) expect(await n.query('SELECT subname FROM pg_subscription WHERE subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())', [], db)).toEqual([]);
 
     await n1.exec("INSERT INTO shop.customers (email) VALUES ('after-switch@example.com'); UPDATE shop.customers SET email = 'changed@example.com' WHERE id = 1; DELETE FROM shop.order_items WHERE order_id IN (SELECT id FROM shop.orders ORDER BY id LIMIT 5); DELETE FROM shop.orders WHERE id IN (SELECT id FROM shop.orders ORDER BY id LIMIT 5);", db);
-    await waitUntil('the insert on n1 to reach the source', async () => (await source.query("SELECT 1 FROM shop.customers WHERE email = 'after-switch@example.com'", [], db)).length === 1);
+    await waitFor('the insert on n1 to reach the source', async () => (await source.query("SELECT 1 FROM shop.customers WHERE email = 'after-switch@example.com'", [], db)).length === 1);
 
     // status shows the reverse stream, and warns loudly once its slot has held WAL past warn_after_hours (0 here).
     const st = await runCli(['status', file], { cwd: dir, env });
@@ -141,8 +124,8 @@ describe('cutover with fallback, then migrate rollback', () => {
     const result = await back.stop();
     expect(result.failed, result.stderr).toBe(false);
     expect(result.transactions).toBeGreaterThan(10);
-    expect(await writable(source, db)).toBe(true);
-    expect(await writable(n1, db)).toBe(false);
+    expect(await takesSampleWrite(source, db)).toBe(true);
+    expect(await takesSampleWrite(n1, db)).toBe(false);
     expect(await fallbackLeft(db, 'rb_load')).toEqual([]);
 
     // Rolled back, the nodes are stale: apply says so, and abort --drop-data empties them (unfreezing them to do so) for a new migration.
@@ -152,7 +135,7 @@ describe('cutover with fallback, then migrate rollback', () => {
     const ab = await runCli(['abort', file, '--drop-data'], { cwd: dir, env });
     expect(ab.code, ab.stdout + ab.stderr).toBe(0);
     expect(await n1.query("SELECT tablename FROM pg_tables WHERE schemaname = 'shop'", [], db)).toEqual([]);
-    expect(await writable(source, db)).toBe(true);
+    expect(await takesSampleWrite(source, db)).toBe(true);
 
     const report = lastReport(dir, 'rb-load', 'rollback');
     expect(await reportProblems(report)).toBeNull();
@@ -178,13 +161,13 @@ describe('migrate finalize', () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain('no longer possible');
     expect(await fallbackLeft(db, 'rb_final')).toEqual([]);
-    expect(await writable(source, db)).toBe(false);
-    expect(await writable(n1, db)).toBe(true);
+    expect(await takesSampleWrite(source, db)).toBe(false);
+    expect(await takesSampleWrite(n1, db)).toBe(true);
 
     const rb = await runCli(['rollback', file], { cwd: dir, env });
     expect(rb.code).toBe(1);
     expect(rb.stderr).toMatch(/rollback refused: the migration was finalized/);
-    expect(await writable(n1, db)).toBe(true); // nothing was frozen
+    expect(await takesSampleWrite(n1, db)).toBe(true); // nothing was frozen
     expect((await runCli(['status', file], { cwd: dir, env })).stdout).toContain('Finalized at');
     expect(await reportProblems(lastReport(dir, 'rb-final', 'finalize'))).toBeNull();
   });

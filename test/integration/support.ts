@@ -131,6 +131,21 @@ export async function takesWrite(c: Cluster, db: string, probe: string): Promise
   }
 }
 
+/** One harmless INSERT into SAMPLE_SCHEMA, new every time. */
+export const SAMPLE_PROBE = "INSERT INTO shop.customers (email) VALUES ('probe-' || clock_timestamp() || '@example.com')";
+
+/** Whether a database of SAMPLE_SCHEMA takes a write from a new session. */
+export const takesSampleWrite = (c: Cluster, db: string): Promise<boolean> => takesWrite(c, db, SAMPLE_PROBE);
+
+/** Polls `ok` every `everyMs` until it holds; throws, naming `what`, after `ms`. */
+export async function waitFor(what: string, ok: () => Promise<boolean>, ms = 30_000, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** One step of a fix as `status --json` prints it. */
 export interface FixStep {
   on: string;

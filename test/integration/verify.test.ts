@@ -106,7 +106,6 @@ async function caughtUp(): Promise<void> {
 }
 
 beforeAll(async () => {
-  const build = execa('npx', ['tsc', '-p', '.'], { cwd: ROOT, reject: false });
   [source, n1, n2] = await startClusters(['verify-src', 'verify-n1', 'verify-n2']);
   await Promise.all([source, n1, n2].map((c) => c.createDatabase(DB)));
   await Promise.all([source, n1, n2].map((c) => c.exec(SCHEMA, DB)));
@@ -124,7 +123,6 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'verify-it-'));
   planFile = path.join(dir, 'plan.yaml');
   writeFileSync(planFile, PLAN);
-  await build;
   if (!existsSync(CLI)) throw new Error('dist/cli/main.js was not built');
 });
 

@@ -1,29 +1,13 @@
 // The built CLI, as a user runs it: exit codes, GCC-style problems, no stack
 // traces, no passwords. Builds dist/ first when it is missing or older than src/.
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_PLAN, FIXTURES, PASSWORDS, ROOT, TEST_ENV } from './support.js';
 
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
-  // Type errors elsewhere in the tree still emit JavaScript; the CLI is what is tested here.
-  spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { cwd: ROOT, encoding: 'utf8' });
-  if (!existsSync(MAIN)) throw new Error('npx tsc -p . did not produce dist/cli/main.js');
-}, 120_000);
 
 const ENV: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...TEST_ENV };
 

@@ -27,6 +27,11 @@ export type ResolvedPlan = Omit<Plan, 'nodes' | 'source' | 'dump' | 'copy' | 're
   ddl: Filled<Plan['ddl'], 'guard'>;
 };
 
+/** Whether the plan's node `node` is a pgEdge node (Spock's DDL settings, queue and replication sets apply). */
+export function isPgedgeNode(plan: ResolvedPlan, node: string): boolean {
+  return plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+}
+
 /** Sections created empty before validation so that ajv fills their defaults. */
 export const SECTIONS_WITH_DEFAULTS = ['publish', 'tools', 'dump', 'copy', 'restore', 'catch_up', 'cutover', 'hooks', 'compare', 'ddl'] as const;
 

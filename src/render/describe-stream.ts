@@ -2,6 +2,7 @@
 import type { TaskSpec } from '../plan/graph.js';
 import type { DescribeContext, TaskDescription } from './describe.js';
 import { copiesLargeObjects, schemaDumpCommand, sectionRestoreCommand, snapshotTransaction } from './copy-sql.js';
+import { isPgedgeNode } from '../plan/plan.js';
 
 const RESTORE_STARTED = { type: 'sql', sql: 'SELECT clock_timestamp() AS restore_started;', note: 'Note the time: Spock must queue nothing for the other nodes from here on (the pre-data restore, the COPY sessions and the post-data restore all keep their DDL local).' } as const;
 const NOTHING_QUEUED = "SELECT count(*) AS queued FROM spock.queue WHERE queued_at >= '<restore_started>';";
@@ -10,7 +11,7 @@ export function describeStreamTask(spec: TaskSpec, ctx: DescribeContext): TaskDe
   const { plan, facts } = ctx;
   const snapshot = facts.anchor?.snapshot ?? '<anchor snapshot_name>';
   const node = spec.node!;
-  const pgedge = plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+  const pgedge = isPgedgeNode(plan, node);
   const nodes = plan.nodes.map((n) => n.name).join(', ');
   switch (spec.kind) {
     case 'dump-schema':

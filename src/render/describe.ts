@@ -3,7 +3,7 @@
 // facts (LSNs, snapshot) that exist only once the run has produced them.
 import { dirname } from 'node:path';
 import type { TaskSpec } from '../plan/graph.js';
-import { sqlAsWritten, type ResolvedPlan } from '../plan/plan.js';
+import { isPgedgeNode, sqlAsWritten, type ResolvedPlan } from '../plan/plan.js';
 import type { Facts } from '../facts.js';
 import { parseConninfo, redactConninfo } from '../plan/conninfo.js';
 import { renderSql } from './templates.js';
@@ -128,7 +128,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         check: { text: `pg_dump exited 0 and ${ctx.dumpDir}/toc.dat exists. Then close the anchor session.` },
       };
     case 'restore':
-      if (isPgedge(plan, node!)) return describePgedgeRestore(plan, node!, ctx.dumpDir);
+      if (isPgedgeNode(plan, node!)) return describePgedgeRestore(plan, node!, ctx.dumpDir);
       return {
         steps: [{ type: 'command', command: restoreCommand(plan, node!, ctx.dumpDir), note: 'All nodes may restore at once.' }],
         check: { text: 'pg_restore exited 0; the node has the source\'s tables.', on: node, sql: "SELECT count(*) AS tables FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema');" },
@@ -264,7 +264,7 @@ export function describeTask(spec: TaskSpec, ctx: DescribeContext): TaskDescript
         check: { text: "Every column listed above has the default snowflake.nextval('<its sequence>'::regclass).", on: node, sql: renderSql('sequences-after.sql.hbs', {}) },
       };
     case 'sync-sequences':
-      if (isPgedge(plan, node!)) return describePgedgeSequences(plan, node!);
+      if (isPgedgeNode(plan, node!)) return describePgedgeSequences(plan, node!);
       return describeSequences(plan, node!);
     case 'quick-check':
       if (plan.cutover.check === 'full') return { steps: [{ type: 'wait', text: `migrate verify for ${node} against the frozen source.` }] };
@@ -371,10 +371,6 @@ function actionStep(a: { run?: string; sql?: string; on?: string }, reveal: bool
   return { type: 'sql', on: a.on ?? 'source', sql: reveal ? a.sql! : sqlAsWritten(a)!, note };
 }
 
-function isPgedge(plan: ResolvedPlan, node: string): boolean {
-  return plan.nodes.find((x) => x.name === node)?.kind === 'pgedge';
-}
-
 const LOCAL_DDL_NOTE = 'In the same session as what follows: Spock would otherwise send this DDL to the other nodes, which do the same themselves (these settings are on in a pgEdge cluster that replicates DDL).';
 
 function describePgedgeRestore(plan: ResolvedPlan, node: string, dumpDir: string): TaskDescription {
@@ -397,7 +393,7 @@ function describePgedgeRestore(plan: ResolvedPlan, node: string, dumpDir: string
 
 /** On a pgEdge node the subscription's origin id must be no Spock node's id: looked at before, proven after. */
 function withOriginIdCheck(plan: ResolvedPlan, node: string, subscription: string, d: TaskDescription): TaskDescription {
-  if (!isPgedge(plan, node)) return d;
+  if (!isPgedgeNode(plan, node)) return d;
   return {
     steps: [{ type: 'sql', on: node, sql: renderSql('origin-id-before.sql.hbs', {}), note: 'Spock node ids and replication origin ids share one number space in commit timestamps. If next_origin_id equals a node_id, take that id first: SELECT pg_replication_origin_create(\'pgedge_migrate_reserved_<id>\');' }, ...d.steps],
     check: { text: `${d.check!.text} Its id is no Spock node's (spock_node_with_that_id is NULL).`, on: node, sql: `${d.check!.sql}\n${renderSql('origin-id-after.sql.hbs', { subscription }).trim()}` },

@@ -5,6 +5,7 @@ import { OperationError } from '../errors.js';
 import { clashingNode, nextOriginId, originClashFix, originIdsText, spockNodeIds, subscriptionOriginId } from '../pg/spock-origins.js';
 import { detachAndDropSubscription } from '../pg/teardown.js';
 import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
+import { isPgedgeNode } from '../plan/plan.js';
 
 /**
  * The subscription is created disabled and its origin set to the anchor's
@@ -27,7 +28,7 @@ export const createSubscription: TaskRunner = async (ctx) => {
     [r.subscription],
   );
   let summary = `created subscription ${r.subscription} (disabled)`;
-  const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+  const pgedge = isPgedgeNode(ctx.plan, node);
   if (existing.rows.length === 0) {
     if (pgedge) await refuseOriginIdClash(client, node, await nextOriginId(client));
     await runSqlStep(ctx, create);

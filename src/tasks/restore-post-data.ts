@@ -5,6 +5,7 @@ import { dropPostData } from '../pg/drop-post-data.js';
 import { withoutGuardTriggers } from './restore-list.js';
 import { provenKeptLocal, spockQueueMark } from '../pg/spock-ddl-queue.js';
 import type { SpockMarks } from './restore-pre-data.js';
+import { isPgedgeNode } from '../plan/plan.js';
 
 /**
  * copy.method stream: indexes, constraints and triggers, built once the rows
@@ -20,7 +21,7 @@ export const restorePostData: TaskRunner = async (ctx) => {
     await dropPostData(ctx.plan, node, ctx.dumpDir, ctx.redactor);
   }
   // From before the pre-data restore when it ran in this journal: the proof then covers the schema, the copy's TRUNCATEs and the index build.
-  const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+  const pgedge = isPgedgeNode(ctx.plan, node);
   const mark = pgedge ? ((ctx.facts.spock_marks as SpockMarks | undefined)?.[node] ?? (await spockQueueMark(await ctx.db(node)))) : undefined;
   const step = ctx.describe().steps[0];
   if (step.type !== 'command') throw new Error('post-data step is not a command');

@@ -5,6 +5,7 @@ import { dropRestoredObjects } from '../pg/drop-restored.js';
 import { pgErrorText } from '../pg/connect.js';
 import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
 import { provenKeptLocal, spockQueueMark } from '../pg/spock-ddl-queue.js';
+import { isPgedgeNode } from '../plan/plan.js';
 
 /** Per node, the Spock queue's clock before the pre-data restore: post-data proves from it that nothing of the schema, the copy or the index build was queued. */
 export type SpockMarks = Record<string, string>;
@@ -29,7 +30,7 @@ export const restorePreData: TaskRunner = async (ctx) => {
       throw new OperationError(ctx.redactor.redact(`clearing the earlier attempt on ${node}: ${pgErrorText(e)}`));
     }
   }
-  const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+  const pgedge = isPgedgeNode(ctx.plan, node);
   const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   if (mark) ctx.record({ spock_marks: { ...(ctx.facts.spock_marks as SpockMarks | undefined), [node]: mark } });
   // On a pgEdge node the runbook notes the time first (by hand); the run took its mark above.

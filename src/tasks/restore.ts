@@ -7,6 +7,7 @@ import { watchCopies } from './copy-progress.js';
 import { withoutGuardTriggers } from './restore-list.js';
 import { provenKeptLocal, spockQueueMark } from '../pg/spock-ddl-queue.js';
 import { subscriptionOwner, requireOwn } from '../pg/run-marks.js';
+import { isPgedgeNode } from '../plan/plan.js';
 
 export const restore: TaskRunner = async (ctx) => {
   const node = ctx.spec.node!;
@@ -26,7 +27,7 @@ export const restore: TaskRunner = async (ctx) => {
   }
   const step = ctx.describe().steps.find((x) => x.type === 'command');
   if (!step || step.type !== 'command') throw new Error('restore step is not a command');
-  const pgedge = ctx.plan.nodes.find((n) => n.name === node)?.kind === 'pgedge';
+  const pgedge = isPgedgeNode(ctx.plan, node);
   const mark = pgedge ? await spockQueueMark(await ctx.db(node)) : undefined;
   const stopWatching = watchCopies(ctx, node);
   const res = await withoutGuardTriggers(ctx, step.command, `pg_restore-${node}`).then((cmd) => ctx.run(cmd, `pg_restore-${node}`)).finally(stopWatching);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalClusters, findPgBin } from '../dist/sandbox/local-cluster.js';
+import { writeTwoNodePlan } from './two-node-plan.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -31,17 +32,7 @@ try {
     for (const c of [source, n1, n2]) await c.createDatabase(db);
     await source.exec(schema, db);
     const plan = join(work, `${db}.yaml`);
-    writeFileSync(plan, [
-      'version: 1', `name: ${db}`,
-      `source: { dsn: "postgresql://postgres:\${SRC_PW}@127.0.0.1:${source.port}/${db}" }`,
-      'nodes:',
-      `  - { name: n1, dsn: "host=127.0.0.1 port=${n1.port} dbname=${db} user=postgres password=\${N1_PW}" }`,
-      `  - { name: n2, dsn: "host=127.0.0.1 port=${n2.port} dbname=${db} user=postgres password=\${N2_PW}" }`,
-      'replication:',
-      `  - { node: n1, publication: ${db}_p1, slot: ${db}_s1, subscription: ${db}_u1 }`,
-      `  - { node: n2, publication: ${db}_p2, slot: ${db}_s2, subscription: ${db}_u2 }`,
-      `tools: { bin_dir: ${bin} }`, '',
-    ].join('\n'));
+    writeTwoNodePlan(plan, { name: db, tag: db, source, sourceDb: db, nodes: [n1, n2], bin });
     const env = { SRC_PW: source.password, N1_PW: n1.password, N2_PW: n2.password };
     const load = spawn(join(bin, 'pgbench'), ['-n', '-f', loadScript, '-c', '4', '-j', '2', '-R', String(rate), '-T', '120', '-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', db], { env: { ...process.env, PGPASSWORD: source.password }, stdio: 'ignore' });
     const apply = cli(['apply', plan], env);

@@ -16,11 +16,12 @@
 //   BENCH_SCALE=60 BENCH_RUNS=5 npm run bench
 //   BENCH_VARIANTS='text:{ method: stream, jobs: 2, binary: false }' npm run bench   # more stream plans, name:copy-section;...
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startLocalClusters, findPgBin } from '../dist/sandbox/local-cluster.js';
+import { writeTwoNodePlan } from './two-node-plan.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scale = Number(process.env.BENCH_SCALE ?? 20);
@@ -100,17 +101,7 @@ try {
       const dir = join(work, tag);
       mkdirSync(dir);
       const plan = join(dir, 'bench.yaml');
-      writeFileSync(plan, [
-        'version: 1', `name: bench-${tag}`,
-        `source: { dsn: "postgresql://postgres:\${SRC_PW}@127.0.0.1:${source.port}/bench" }`,
-        'nodes:',
-        `  - { name: n1, dsn: "host=127.0.0.1 port=${n1.port} dbname=via_${tag} user=postgres password=\${N1_PW}" }`,
-        `  - { name: n2, dsn: "host=127.0.0.1 port=${n2.port} dbname=via_${tag} user=postgres password=\${N2_PW}" }`,
-        'replication:',
-        `  - { node: n1, publication: ${tag}_pub1, slot: ${tag}_slot1, subscription: ${tag}_sub1 }`,
-        `  - { node: n2, publication: ${tag}_pub2, slot: ${tag}_slot2, subscription: ${tag}_sub2 }`,
-        `copy: ${copySection}`, `dump: { jobs: ${jobs} }`, `restore: { jobs: ${jobs} }`, `tools: { bin_dir: ${bin} }`, '',
-      ].join('\n'));
+      writeTwoNodePlan(plan, { name: `bench-${tag}`, tag, source, sourceDb: 'bench', nodes: [n1, n2], nodeDb: `via_${tag}`, bin, extra: [`copy: ${copySection}`, `dump: { jobs: ${jobs} }`, `restore: { jobs: ${jobs} }`] });
       const t0 = Date.now();
       const apply = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, join(root, 'dist/cli/main.js'), 'apply', plan], {
         cwd: dir, env: { ...process.env, CI: '1', SRC_PW: source.password, N1_PW: n1.password, N2_PW: n2.password }, encoding: 'utf8',
@@ -122,7 +113,7 @@ try {
       const diskMb = Number(execFileSync('du', ['-sb', state], { encoding: 'utf8' }).split('\t')[0]) / 1024 / 1024;
       const runs = join(state, 'runs');
       const report = JSON.parse(readFileSync(join(runs, readdirSync(runs).sort().pop(), 'report.json'), 'utf8'));
-      await source.exec(`DROP PUBLICATION IF EXISTS ${tag}_pub1, ${tag}_pub2`, 'bench');
+      await source.exec(`DROP PUBLICATION IF EXISTS ${tag}_p1, ${tag}_p2`, 'bench');
       rmSync(dir, { recursive: true, force: true });
       return { time, peakMb, diskMb, phases: { ...phasesOf(report), 'outside the run (node start, plan load, exit)': time - report.duration_ms / 1000 } };
     });
